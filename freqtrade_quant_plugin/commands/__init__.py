@@ -1,0 +1,1 @@
+"""Argument parsing and entry points of the `freqtrade-quant` subcommands."""

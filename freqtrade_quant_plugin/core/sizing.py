@@ -1,0 +1,131 @@
+"""Risk-based position sizing with a cost gate (SPEC section 5).
+
+The size is chosen so that a stop-out loses the risk money, no more: risk money is the
+balance times risk_per_trade, scaled by the volatility regime and by the pair's
+performance. Costs come on top of that loss, so a trade whose costs eat too much of its R
+is shrunk where shrinking helps (market impact grows with size) and skipped where it does
+not (fees and slippage are proportional to size, so no size makes them smaller in R).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from freqtrade_quant_plugin.core.costs import CostEstimate, CostModel
+from freqtrade_quant_plugin.core.regime import EXTREME_VOL, HIGH_VOL, LOW_VOL, NORMAL_VOL
+from freqtrade_quant_plugin.core.validation import check_range
+
+logger = logging.getLogger(__name__)
+
+_BISECTION_STEPS = 60
+
+
+@dataclass(frozen=True)
+class RiskConfig:
+    risk_per_trade: float = 0.01
+    max_cost_in_R: float = 0.15
+    multiplier_low_vol: float = 1.2
+    multiplier_normal_vol: float = 1.0
+    multiplier_high_vol: float = 0.75
+    multiplier_extreme_vol: float = 0.5
+
+    def __post_init__(self) -> None:
+        check_range("risk_per_trade", self.risk_per_trade, 0.0, 0.2, low_open=True)
+        check_range("max_cost_in_R", self.max_cost_in_R, 0.0, 1.0, low_open=True)
+        for name in (
+            "multiplier_low_vol",
+            "multiplier_normal_vol",
+            "multiplier_high_vol",
+            "multiplier_extreme_vol",
+        ):
+            check_range(name, getattr(self, name), 0.0, 3.0, low_open=True)
+
+    def regime_multiplier(self, volatility_regime: str) -> float | None:
+        """Risk scale of a volatility label; None for anything else (UNKNOWN: no trade)."""
+        return {
+            LOW_VOL: self.multiplier_low_vol,
+            NORMAL_VOL: self.multiplier_normal_vol,
+            HIGH_VOL: self.multiplier_high_vol,
+            EXTREME_VOL: self.multiplier_extreme_vol,
+        }.get(volatility_regime)
+
+
+@dataclass(frozen=True)
+class PositionPlan:
+    """What to buy and why; `skip_reason` set means: take no trade."""
+
+    size: float
+    risk_money: float
+    stop_price: float
+    cost: CostEstimate | None
+    skip_reason: str | None = None
+
+
+def plan_position(
+    *,
+    balance: float,
+    price: float,
+    stop_distance: float,
+    volatility_regime: str,
+    risk_modifier: float,
+    atr: float,
+    is_short: bool,
+    config: RiskConfig,
+    cost_model: CostModel,
+    candle_volume: float | None = None,
+) -> PositionPlan:
+    """Size one entry so a stop-out loses the risk money, within the cost limit."""
+    stop_price = price + stop_distance if is_short else price - stop_distance
+    multiplier = config.regime_multiplier(volatility_regime)
+    if multiplier is None:
+        return PositionPlan(0.0, 0.0, stop_price, None, f"volatility regime {volatility_regime}")
+    if not (stop_distance > 0 and price > 0 and stop_price > 0 and balance > 0):
+        reason = f"no valid stop (price {price}, stop distance {stop_distance})"
+        return PositionPlan(0.0, 0.0, stop_price, None, reason)
+    risk_money = balance * config.risk_per_trade * multiplier * risk_modifier
+    size = risk_money / stop_distance
+
+    def estimate(units: float) -> CostEstimate:
+        return cost_model.estimate_cost(
+            price, stop_price, units, atr, stop_loss=stop_price, candle_volume=candle_volume
+        )
+
+    cost = estimate(size)
+    if cost.cost_in_R <= config.max_cost_in_R:
+        return PositionPlan(size, risk_money, stop_price, cost)
+    floor = estimate(size * 1e-9)
+    if floor.cost_in_R > config.max_cost_in_R:
+        reason = (
+            f"costs are {floor.cost_in_R:.3f}R at any size, above max_cost_in_R "
+            f"{config.max_cost_in_R}: stop too tight for fees and slippage"
+        )
+        return PositionPlan(0.0, risk_money, stop_price, floor, reason)
+    low, high = 0.0, size  # cost_in_R grows with size through market impact only
+    for _ in range(_BISECTION_STEPS):
+        middle = (low + high) / 2
+        if estimate(middle).cost_in_R <= config.max_cost_in_R:
+            low = middle
+        else:
+            high = middle
+    logger.info(
+        "Cost gate: size cut from %.8g to %.8g (costs %.3fR at full size, limit %.3fR)",
+        size,
+        low,
+        cost.cost_in_R,
+        config.max_cost_in_R,
+    )
+    return PositionPlan(low, low * stop_distance, stop_price, estimate(low))
+
+
+def max_leverage_for_stop(
+    stop_fraction: float, maintenance_margin_rate: float, safety_margin: float = 0.1
+) -> float:
+    """Highest leverage whose liquidation price still lies beyond the stop.
+
+    Isolated margin liquidates after a move of about 1/leverage - maintenance margin rate;
+    the stop must trigger first, with `safety_margin` of its distance to spare for slippage.
+    """
+    if stop_fraction <= 0:
+        return 0.0
+    return 1.0 / (stop_fraction * (1.0 + safety_margin) + max(maintenance_margin_rate, 0.0))

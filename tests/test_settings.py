@@ -75,7 +75,7 @@ def test_invalid_value_names_its_key(section, environ, key):
 def test_take_profit_not_beyond_stop_is_rejected():
     with pytest.raises(QuantConfigError) as raised:
         load({"exit_policy": {"HIGH_VOL": {"k1_SL": 3.0, "k2_TP": 2.0}}})
-    assert "HIGH_VOL" in raised.value.key and "k2_TP" in str(raised.value)
+    assert raised.value.key.startswith("quant.exit_policy.HIGH_VOL.")
     with pytest.raises(QuantConfigError) as raised:
         load(EXIT_REGIME_NORMAL_VOL_K2_TP="1.0")
     assert "NORMAL_VOL" in raised.value.key

@@ -113,7 +113,12 @@ class QuantSettings:
             raise QuantConfigError(
                 f"quant.{EXIT_POLICY_SECTION}", exit_overrides, "a mapping of regime -> params"
             )
-        exit_policy = resolve_exit_policy(overrides=exit_overrides, environ=env)
+        try:
+            exit_policy = resolve_exit_policy(overrides=exit_overrides, environ=env)
+        except QuantConfigError as error:
+            if not error.key.startswith(f"{EXIT_POLICY_SECTION}."):
+                raise  # an EXIT_REGIME_* variable, named as the user wrote it
+            raise QuantConfigError(f"quant.{error.key}", error.value, error.allowed) from None
         return cls(exit_policy=exit_policy, **parts)
 
 

@@ -12,7 +12,13 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from freqtrade_quant_plugin.core.validation import check_range, parse_number
+from freqtrade_quant_plugin.core.validation import (
+    check_range,
+    parse_number,
+    require_finite,
+    require_non_negative,
+    require_positive,
+)
 
 BPS = 10_000.0
 HOURS_PER_FUNDING_PERIOD = 8.0
@@ -266,28 +272,3 @@ def _cost_in_r(total: float, risk_amount: float) -> float:
     if risk_amount > 0:
         return total / risk_amount
     return math.inf if total > 0 else 0.0
-
-
-def require_finite(name: str, value: float) -> float:
-    """Inputs of the core come from upstream code, not users: a bad one is a bug to surface."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return number
-
-
-def require_positive(name: str, value: float) -> float:
-    number = require_finite(name, value)
-    if number <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    return number
-
-
-def require_non_negative(name: str, value: float) -> float:
-    number = require_finite(name, value)
-    if number < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    return number

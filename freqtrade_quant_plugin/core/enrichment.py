@@ -11,14 +11,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from freqtrade_quant_plugin.core.costs import (
-    normalize_side,
+from freqtrade_quant_plugin.core.costs import normalize_side, side_sign
+from freqtrade_quant_plugin.core.regime import UNKNOWN
+from freqtrade_quant_plugin.core.validation import (
     require_finite,
     require_non_negative,
     require_positive,
-    side_sign,
 )
-from freqtrade_quant_plugin.core.regime import UNKNOWN
 
 RISK_REWARD_DECIMALS = 4
 PRICE_SIGNIFICANT_DIGITS = 6

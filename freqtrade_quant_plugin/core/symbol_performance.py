@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Final
 
-from freqtrade_quant_plugin.core.costs import require_finite
 from freqtrade_quant_plugin.core.validation import (
     QuantConfigError,
     check_range,
     parse_int,
     parse_number,
+    require_finite,
 )
 
 logger = logging.getLogger(__name__)

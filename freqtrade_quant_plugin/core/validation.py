@@ -63,3 +63,31 @@ def check_range(
             allowed = f"in {left}, {right}"
         raise QuantConfigError(key, value, allowed)
     return value
+
+
+# Inputs of the core computations come from upstream code, not from users: a bad one is a
+# bug to surface at once (ValueError), never a number to compute on.
+
+
+def require_finite(name: str, value: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return number
+
+
+def require_positive(name: str, value: float) -> float:
+    number = require_finite(name, value)
+    if number <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return number
+
+
+def require_non_negative(name: str, value: float) -> float:
+    number = require_finite(name, value)
+    if number < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return number

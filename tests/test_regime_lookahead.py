@@ -1,0 +1,89 @@
+"""No look-ahead on real candles: row t computed from the first t+1 rows equals the full run.
+
+A label that changes once later candles arrive would make backtests lie about live
+trading, so every regime column is checked on every deep-set pair, 1h and 5m.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from freqtrade_quant_plugin.core.regime import RegimeDetector, RegimeDetectorConfig
+
+DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance"
+DEEP_SET = [
+    "BTC",
+    "ETH",
+    "SOL",
+    "XRP",
+    "DOGE",
+    "LINK",
+    "AVAX",
+    "LTC",
+    "BCH",
+    "ATOM",
+    "UNI",
+    "NEAR",
+    "FET",
+    "INJ",
+    "PEPE",
+    "SHIB",
+    "TRX",
+    "TON",
+    "SUI",
+    "WIF",
+]
+FIVE_MINUTE_TAIL = 20_000
+FLOAT_COLUMNS = ("atr_14", "atr", "atr_100", "adx", "roc", "natr", "atr_ratio", "vol_percentile")
+LABEL_COLUMNS = ("volatility_regime", "trend_regime", "regime")
+
+pytestmark = pytest.mark.skipif(
+    not DATA_DIR.is_dir(), reason=f"market data not found at {DATA_DIR} (../shared/data)"
+)
+
+
+def deep_set_files() -> list[Path]:
+    """The 1h and 5m files of the deep set; the pairs are those with a 5m file."""
+    if not DATA_DIR.is_dir():
+        return []
+    pairs = sorted(
+        p.name.removesuffix("_USDT-5m.feather") for p in DATA_DIR.glob("*_USDT-5m.feather")
+    )
+    return [DATA_DIR / f"{pair}_USDT-{tf}.feather" for pair in pairs for tf in ("1h", "5m")]
+
+
+def sample_rows(length: int, seed: int) -> list[int]:
+    """Warm-up edges, a few random rows and the last row."""
+    startup = RegimeDetectorConfig().startup_candles
+    fixed = [0, 30, startup - 1, startup, startup + 1, length - 1]
+    rng = np.random.default_rng(seed)
+    rows = {*fixed, *rng.integers(0, length, size=8).tolist()}
+    return sorted(r for r in rows if 0 <= r < length)
+
+
+def test_deep_set_is_present():
+    pairs = {p.name.split("_USDT")[0] for p in deep_set_files()}
+    assert pairs == set(DEEP_SET)
+
+
+@pytest.mark.parametrize("path", deep_set_files(), ids=lambda p: p.stem)
+def test_prefix_gives_the_same_row(path: Path):
+    frame = pd.read_feather(path)
+    if path.stem.endswith("-5m"):
+        frame = frame.iloc[-FIVE_MINUTE_TAIL:].reset_index(drop=True)
+    detector = RegimeDetector()
+    full = detector.detect(frame.copy())
+    assert (full["regime"] != "UNKNOWN").any(), "sample too short to test anything"
+
+    for t in sample_rows(len(frame), seed=len(frame)):
+        prefix = detector.detect(frame.iloc[: t + 1].copy())
+        for column in LABEL_COLUMNS:
+            assert prefix[column].iloc[t] == full[column].iloc[t], (path.name, t, column)
+        for column in FLOAT_COLUMNS:
+            got, want = prefix[column].iloc[t], full[column].iloc[t]
+            same = (np.isnan(got) and np.isnan(want)) or got == pytest.approx(want, rel=1e-12)
+            assert same, (path.name, t, column, got, want)

@@ -15,9 +15,25 @@ from collections.abc import Sequence
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "serve": (
+        "freqtrade_quant_plugin.commands.serve",
+        "run the offline Binance-compatible market server on 127.0.0.1 (backtest or replay)",
+    ),
+    "offline-config": (
+        "freqtrade_quant_plugin.commands.offline_config",
+        "write the Freqtrade config fragment that points the exchange at the offline server",
+    ),
     "regimes": (
         "freqtrade_quant_plugin.commands.regimes",
         "show how often each regime occurs on a pair's stored candles, and the latest labels",
+    ),
+    "synth": (
+        "freqtrade_quant_plugin.commands.synth",
+        "write the deterministic synthetic market data set and its true regimes",
+    ),
+    "demo": (
+        "freqtrade_quant_plugin.commands.demo",
+        "backtest offline on synthetic data (generated if missing) through the offline server",
     ),
 }
 

@@ -1,0 +1,149 @@
+"""`freqtrade-quant demo`: a Freqtrade backtest from a fresh clone, with no internet.
+
+Generates the synthetic market data when it is missing, starts the offline Binance server
+on a free port, points Freqtrade at it through a temporary config fragment and streams
+Freqtrade's own backtest output; the exit code is Freqtrade's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATADIR = Path("user_data/data/binance")
+DEFAULT_CONFIG = Path("config.json")
+STRATEGIES_DIR = Path("user_data/strategies")
+# Freqtrade's sample strategy may not be committed; the demo writes it to a scratch folder.
+GENERATED_STRATEGIES = {"SampleStrategy"}
+DEMO_TIMEFRAMES = ("5m", "1h")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--datadir",
+        type=Path,
+        default=DEFAULT_DATADIR,
+        help="Freqtrade data dir (generated if empty)",
+    )
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="Freqtrade config")
+    parser.add_argument("--strategy", default=None, help="strategy class (default: the config's)")
+    parser.add_argument("--timerange", default=None, help="Freqtrade timerange, e.g. 20240101-")
+
+
+def spot_pair(pair: str) -> str:
+    return pair.split(":", 1)[0]
+
+
+def demo_pairs(config: dict[str, Any]) -> list[str]:
+    """The config's whitelist in spot form; the generator's defaults when it names none."""
+    from freqtrade_quant_plugin.synth import DEFAULT_PAIRS
+    from freqtrade_quant_plugin.synth.profiles import PAIR_PATTERN
+
+    whitelist = config.get("exchange", {}).get("pair_whitelist", [])
+    pairs = [spot_pair(p) for p in whitelist if PAIR_PATTERN.match(spot_pair(p))]
+    return list(dict.fromkeys(pairs)) or list(DEFAULT_PAIRS)
+
+
+def candle_file(datadir: Path, pair: str, timeframe: str, futures: bool) -> Path:
+    from freqtrade_quant_plugin.synth.writer import FUTURES_FOLDER, pair_to_filename
+
+    if futures:
+        settle = pair.split("/")[1]
+        name = pair_to_filename(f"{pair}:{settle}")
+        return datadir / FUTURES_FOLDER / f"{name}-{timeframe}-futures.feather"
+    return datadir / f"{pair_to_filename(pair)}-{timeframe}.feather"
+
+
+def ensure_data(datadir: Path, pairs: list[str], timeframes: list[str], futures: bool) -> None:
+    """Generate the pairs that lack candles; pairs that have them (maybe real data) stay."""
+    from freqtrade_quant_plugin.commands import synth
+    from freqtrade_quant_plugin.synth import write_synthetic_data
+
+    missing = [
+        pair
+        for pair in pairs
+        if not all(candle_file(datadir, pair, tf, futures).is_file() for tf in timeframes)
+    ]
+    if not missing:
+        logger.info("Using the candles in %s", datadir)
+        return
+    logger.info("Generating synthetic candles for %s in %s", ", ".join(missing), datadir)
+    write_synthetic_data(
+        datadir,
+        missing,
+        timeframes,
+        synth.DEFAULT_SEED,
+        synth.DEFAULT_START,
+        synth.DEFAULT_DAYS,
+        futures,
+    )
+
+
+def defines_class(folder: Path, name: str) -> bool:
+    pattern = re.compile(rf"^class\s+{re.escape(name)}\b", re.MULTILINE)
+    return any(pattern.search(path.read_text(errors="replace")) for path in folder.glob("*.py"))
+
+
+def strategy_path(name: str, scratch: Path) -> Path:
+    """Folder to pass as --strategy-path: ours, or a scratch one with Freqtrade's template."""
+    if STRATEGIES_DIR.is_dir() and defines_class(STRATEGIES_DIR, name):
+        return STRATEGIES_DIR
+    if name not in GENERATED_STRATEGIES:
+        return STRATEGIES_DIR  # Freqtrade will name the missing strategy itself
+    folder = scratch / "strategies"
+    logger.info("Writing Freqtrade's %s template to %s (not part of the project)", name, folder)
+    subprocess.run(
+        [sys.executable, "-m", "freqtrade", "new-strategy", "--strategy", name,
+         "--strategy-path", str(folder), "--template", "full"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return folder
+
+
+def run(args: argparse.Namespace) -> int:
+    from freqtrade.configuration.load_config import load_config_file
+
+    from freqtrade_quant_plugin.offline.ccxt_urls import offline_exchange_config
+    from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
+
+    if not args.config.is_file():
+        print(
+            f"Config {args.config} not found: run the demo from the project root or pass --config."
+        )
+        return 2
+    config = load_config_file(str(args.config))
+    strategy = args.strategy or config.get("strategy")
+    if not strategy:
+        print(f"No strategy: {args.config} names none; pass --strategy NAME.")
+        return 2
+    futures = config.get("trading_mode", "spot") == "futures"
+    timeframes = list(dict.fromkeys([*DEMO_TIMEFRAMES, *filter(None, [config.get("timeframe")])]))
+    ensure_data(args.datadir, demo_pairs(config), timeframes, futures)
+
+    with tempfile.TemporaryDirectory(prefix="freqtrade-quant-demo-") as scratch_name:
+        scratch = Path(scratch_name)
+        strategies = strategy_path(strategy, scratch)
+        with OfflineExchangeServer(args.datadir) as server:
+            fragment = scratch / "offline-exchange.json"
+            fragment.write_text(json.dumps(offline_exchange_config(server.port), indent=2))
+            command = [
+                sys.executable, "-m", "freqtrade", "backtesting",
+                "--config", str(args.config), "--config", str(fragment),
+                "--datadir", str(args.datadir),
+                "--strategy", strategy, "--strategy-path", str(strategies),
+            ]  # fmt: skip
+            if args.timerange:
+                command += ["--timerange", args.timerange]
+            logger.info("Running %s", " ".join(command))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            return subprocess.run(command, check=False).returncode

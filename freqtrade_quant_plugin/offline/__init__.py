@@ -1,0 +1,1 @@
+"""Offline Binance-compatible market server: lets Freqtrade run with no internet."""

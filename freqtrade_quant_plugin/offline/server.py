@@ -1,0 +1,190 @@
+"""HTTP transport of the offline Binance server: loopback only, threaded, never hangs.
+
+Clock semantics (backtest vs replay) are documented in
+`freqtrade_quant_plugin.offline.replay`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+from urllib.parse import parse_qs, urlsplit
+
+from freqtrade_quant_plugin.offline.api import OfflineBinanceApi
+from freqtrade_quant_plugin.offline.candles import CandleStore
+from freqtrade_quant_plugin.offline.datadir import scan_datadir
+from freqtrade_quant_plugin.offline.loopback import require_loopback
+from freqtrade_quant_plugin.offline.replay import ReplayClock, wall_clock_ms
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REPLAY_RESERVE_MS = 86_400_000
+_SOCKET_TIMEOUT_S = 30
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "OfflineBinance/1.0"
+    timeout = _SOCKET_TIMEOUT_S  # a silent client cannot hold a thread forever
+    api: OfflineBinanceApi
+
+    def _answer(self, method: str) -> None:
+        if method != "GET":
+            self.close_connection = True  # the body, if any, is not read
+        try:
+            parts = urlsplit(self.path)
+            query = parse_qs(parts.query, keep_blank_values=True)
+            status, body = self.api.handle(method, parts.path, query)
+        except Exception:
+            logger.exception("Offline server failed on %s %s", method, self.path)
+            status, body = 500, {"code": -1000, "msg": "Internal error of the offline server."}
+        self._send_json(status, body)
+
+    def _send_json(self, status: int, body: object) -> None:
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        self._answer("GET")
+
+    def do_POST(self) -> None:
+        self._answer("POST")
+
+    def do_PUT(self) -> None:
+        self._answer("PUT")
+
+    def do_DELETE(self) -> None:
+        self._answer("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._answer("PATCH")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed HTTP (bad request line, oversized headers) also gets Binance-style JSON."""
+        self.close_connection = True
+        self.request_version = self.protocol_version  # garbage parses as HTTP/0.9: no headers
+        self._send_json(code, {"code": -1, "msg": message or "Malformed request."})
+
+    def log_message(self, format: str, *args: object) -> None:
+        logger.debug("%s - %s", self.address_string(), format % args)
+
+
+class OfflineExchangeServer:
+    """Binance-compatible market data for Freqtrade/ccxt, served from a Freqtrade datadir.
+
+    `now_ms` replaces the wall clock (tests move time by hand); it drives the replay
+    clock and the server time.
+    """
+
+    def __init__(
+        self,
+        datadir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        replay: bool = False,
+        *,
+        replay_reserve_ms: int = DEFAULT_REPLAY_RESERVE_MS,
+        now_ms: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        require_loopback(host)
+        self.host = host
+        self._requested_port = port
+        self.inventory = scan_datadir(Path(datadir))
+        self.store = CandleStore(self.inventory)
+        if replay:
+            self.store.clock = ReplayClock.anchored(
+                self.store.latest_stored_ms(), replay_reserve_ms, self.store.grid_ms, now_ms
+            )
+        self.api = OfflineBinanceApi(self.store, now_ms)
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            return self._requested_port
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def bind(self) -> None:
+        handler = type("BoundHandler", (_Handler,), {"api": self.api})
+        server_class = ThreadingHTTPServer
+        if ":" in self.host:
+            server_class = type(
+                "V6Server", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6}
+            )
+        self._httpd = server_class((self.host, self._requested_port), handler)
+        self._httpd.daemon_threads = True
+
+    def start(self) -> Self:
+        """Serve in a daemon thread; returns at once with the port bound."""
+        self.bind()
+        assert self._httpd is not None
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
+            name=f"offline-binance-{self.port}", daemon=True,
+        )  # fmt: skip
+        self._thread.start()
+        logger.info(
+            "Offline Binance server on %s: %d spot and %d futures pairs (%s)",
+            self.url,
+            len(self.inventory.spot),
+            len(self.inventory.futures),
+            "replay" if self.store.clock else "backtest timestamps",
+        )
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve_forever(server: OfflineExchangeServer) -> None:
+    """Run until SIGINT or SIGTERM, then shut down cleanly (for the CLI, main thread only)."""
+    stop = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    server.start()
+    try:
+        stop.wait()
+    finally:
+        logger.info("Stopping offline Binance server on %s", server.url)
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -56,9 +56,9 @@ def test_components_match_the_formulas():
 
 
 def test_square_root_impact_term():
-    # 1 unit of a 10,000-unit candle: sqrt(1e-4) = 0.01 -> 0.1 * 0.01 * 10,000 = 10 bps
+    # 1 unit of a 10,000-unit candle: sqrt(1e-4) = 0.01 -> 0.01 * 0.01 * 10,000 = 1 bps
     bps = MODEL.slippage_bps(price=100.0, atr=0.0, notional=100.0, candle_volume=10_000.0)
-    assert bps == pytest.approx(2.0 + 10.0)
+    assert bps == pytest.approx(2.0 + 1.0)
     assert MODEL.slippage_bps(100.0, 0.0, 100.0, candle_volume=None) == pytest.approx(2.0)
     assert MODEL.slippage_bps(100.0, 0.0, 100.0, candle_volume=0.0) == pytest.approx(2.0)
 
@@ -259,11 +259,11 @@ def test_breakeven_closed_form_matches_guide_example():
 
 
 def test_impossible_breakeven_raises():
-    # 100 units on a 1-unit candle: impact alone is 100 % of the exit price.
+    # 10,000 units on a 1-unit candle: impact alone is 100 % of the exit price.
     with pytest.raises(ValueError, match="No breakeven"):
-        MODEL.breakeven_price(1.0, 0.9, 100.0, 0.0, "LONG", candle_volume=1.0)
+        MODEL.breakeven_price(1.0, 0.9, 10_000.0, 0.0, "LONG", candle_volume=1.0)
     with pytest.raises(ValueError, match="No breakeven"):
-        MODEL.breakeven_price(1.0, 1.1, 100.0, 0.0, "SHORT", candle_volume=1.0)
+        MODEL.breakeven_price(1.0, 1.1, 10_000.0, 0.0, "SHORT", candle_volume=1.0)
 
 
 @pytest.mark.parametrize("side", ["LONG", "long", "Buy", "SHORT", "short", "SELL"])

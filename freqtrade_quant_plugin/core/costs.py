@@ -55,7 +55,7 @@ class CostConfig:
     volatility_slippage_factor: float = 50.0
     funding_rate_per_8h: float = 0.0001
     # Square-root impact: bps = coefficient * sqrt(order size / candle volume) * 10,000.
-    impact_coefficient: float = 0.1
+    impact_coefficient: float = 0.01
 
     def __post_init__(self) -> None:
         limits = {

@@ -1,0 +1,1 @@
+"""Freqtrade adapters: the only layer of the plugin that imports `freqtrade`."""

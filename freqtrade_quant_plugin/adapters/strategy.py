@@ -1,0 +1,647 @@
+"""`QuantStrategy`: the Freqtrade strategy base that carries the plugin's core into a bot.
+
+A user strategy inherits it, calls `super().populate_indicators(...)` first and writes its
+entry signals; the base does the rest:
+
+- regime columns on every analysed frame (`RegimeDetector`), recorded per pair as arrays
+  so callbacks look a candle up in O(log n) without pandas;
+- `custom_stake_amount`: risk-based size (SPEC 5) from the signal candle's regime and ATR,
+  skipped (stake 0, logged) on an UNKNOWN regime, a cost gate failure or a stake below
+  the exchange minimum - the stake is never raised beyond the risk;
+- `order_filled`: the entry's regime, ATR, stop, target, breakeven and size are fixed when
+  the entry fills (`trade_state`), with the SPEC 8 record and log line; the exit fill
+  completes the record and feeds the pair's performance;
+- `custom_stoploss`: initial stop k1 * ATR from the entry, set on the entry fill itself
+  (`after_fill`), so the entry candle already trades against the ATR stop and not the wide
+  static `stoploss`; then cost-aware breakeven and trailing (`stop_levels`);
+- `custom_exit`: "take_profit" at k2 * ATR and "max_duration"; `custom_exit_price` fills
+  the take-profit at its level;
+- `leverage` (futures): the wanted leverage, lowered so the stop lies before liquidation.
+
+Exit reasons in the SPEC 8 records: take_profit, max_duration, stop_loss (initial stop),
+breakeven_stop and trailing_stop (Freqtrade reports both as trailing_stop_loss), or
+Freqtrade's own reason (force_exit, liquidation, ...); `freqtrade_exit_reason` keeps
+Freqtrade's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+from freqtrade.enums import RunMode, TradingMode
+from freqtrade.exceptions import OperationalException
+from freqtrade.exchange import timeframe_to_seconds
+from freqtrade.persistence import Order, Trade
+from freqtrade.strategy import IStrategy, stoploss_from_absolute
+from pandas import DataFrame
+
+from freqtrade_quant_plugin.adapters import backtest_export, trade_records
+from freqtrade_quant_plugin.adapters.exchange_facts import (
+    freqtrade_fee_rate,
+    maintenance_margin_rate,
+)
+from freqtrade_quant_plugin.adapters.parameters import (
+    Tunable,
+    apply_overrides,
+    chosen_overrides,
+    explicit_setting_paths,
+)
+from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
+from freqtrade_quant_plugin.adapters.stop_levels import (
+    BREAKEVEN,
+    TRAILING,
+    StopRules,
+    current_stop,
+)
+from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
+from freqtrade_quant_plugin.core.costs import BPS, CostConfig, CostModel
+from freqtrade_quant_plugin.core.enrichment import format_trade_log_message
+from freqtrade_quant_plugin.core.regime import REGIMES, UNKNOWN, RegimeDetector
+from freqtrade_quant_plugin.core.settings import QuantSettings
+from freqtrade_quant_plugin.core.sizing import RiskConfig, max_leverage_for_stop, plan_position
+from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceManager
+from freqtrade_quant_plugin.core.validation import QuantConfigError
+from freqtrade_quant_plugin.registration import after_import
+
+logger = logging.getLogger(__name__)
+
+# Backtests of any QuantStrategy export their SPEC 8 records (a no-op when already hooked).
+after_import("freqtrade.optimize.backtesting", backtest_export.install)
+
+TAKE_PROFIT = "take_profit"
+MAX_DURATION = "max_duration"
+# regime -> the number plotted in the `regime_code` column (UNKNOWN is -1)
+REGIME_CODES: dict[str, int] = {regime: code for code, regime in enumerate(REGIMES)}
+_STOP_EXIT_REASONS = {BREAKEVEN: "breakeven_stop", TRAILING: "trailing_stop"}
+
+
+class _PendingEntry(NamedTuple):
+    """A sizing decision waiting for its entry order to fill."""
+
+    row: SignalRow
+    rules: StopRules
+    planned_risk_money: float
+    balance: float
+    regime_multiplier: float
+    risk_modifier: float
+
+
+class QuantStrategy(IStrategy):
+    """Base class: regime detection, risk sizing, regime exits and trade enrichment."""
+
+    INTERFACE_VERSION = 3
+    use_custom_stoploss = True
+    # A wide backstop only: the ATR stop replaces it as soon as the entry fills.
+    stoploss = -0.30
+    # Exits come from the regime rules (custom_exit / custom_stoploss), not from ROI.
+    minimal_roi: ClassVar[dict[str, float]] = {"0": 100.0}
+    trailing_stop = False
+    process_only_new_candles = True
+    order_types: ClassVar[dict[str, Any]] = {
+        "entry": "limit",
+        "exit": "limit",
+        "stoploss": "market",
+        "stoploss_on_exchange": False,
+    }
+    # Futures leverage the strategy wants; `leverage()` lowers it when the stop needs it.
+    target_leverage: float = 1.0
+    # Hyperopt parameters that stand for settings: attribute name -> setting path
+    # (see adapters/parameters.py for the precedence).
+    quant_parameters: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        section = config.get("quant")
+        try:
+            self.quant_settings = QuantSettings.load(section, os.environ)
+        except QuantConfigError as error:
+            # OperationalException: Freqtrade exits 0 on its own ConfigurationError.
+            raise OperationalException(str(error)) from error
+        self._explicit_paths = explicit_setting_paths(section, os.environ)
+        self._warned_overrides: set[str] = set()
+        self._effective: dict[str, tuple[tuple[Tunable, ...], QuantSettings]] = {}
+        self._cost_models: dict[CostConfig, CostModel] = {}
+        self._fee_rates: dict[str, float] = {}
+        self._signals = SignalTable()
+        self._states = TradeStateCache()
+        self._pending: dict[tuple[str, bool], _PendingEntry] = {}
+        self._entry_records: dict[int, dict[str, Any]] = {}
+        self._last_loop_time: datetime | None = None
+        self.symbol_performance = self._new_symbol_performance()
+
+    # ----------------------------------------------------------------- start-up and runs
+    @property
+    def _runmode(self) -> RunMode | None:
+        return self.config.get("runmode")
+
+    @property
+    def _is_live(self) -> bool:
+        return self._runmode in (RunMode.LIVE, RunMode.DRY_RUN)
+
+    @property
+    def _is_simulated(self) -> bool:
+        return self._runmode in (RunMode.BACKTEST, RunMode.HYPEROPT)
+
+    def bot_start(self, **kwargs: Any) -> None:
+        needed = self.quant_settings.regime.startup_candles
+        if self.startup_candle_count < needed:
+            raise OperationalException(
+                f"{type(self).__name__}.startup_candle_count={self.startup_candle_count} is "
+                f"below the {needed} candles the regime detector needs before its first "
+                "defined regime: raise startup_candle_count"
+            )
+        self._timeframe_seconds = timeframe_to_seconds(self.timeframe)
+        self._reset_run_state()
+
+    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
+        # Hyperopt reruns backtests on the same strategy object: time going backwards
+        # means a new run, whose trade ids start again at 1.
+        if self._last_loop_time is not None and current_time < self._last_loop_time:
+            self._reset_run_state()
+        self._last_loop_time = current_time
+
+    def _reset_run_state(self) -> None:
+        self._states.clear()
+        self._pending.clear()
+        self._entry_records.clear()
+        self._last_loop_time = None
+        self.symbol_performance = self._new_symbol_performance()
+        if self._runmode == RunMode.BACKTEST:
+            trade_records.start_collecting(self.get_strategy_name())
+
+    def _new_symbol_performance(self) -> SymbolPerformanceManager:
+        config = self.quant_settings.symbol_performance
+        persistence = config.persistence_file if self._is_live else None
+        return SymbolPerformanceManager(config, persistence_file=persistence)
+
+    # ----------------------------------------------------------------- settings
+    def effective_settings(self, section: str = "") -> QuantSettings:
+        """The settings with hyperopt parameters applied (memoised on their values).
+
+        `section` limits which parameters are read, e.g. "regime." in populate_indicators:
+        Freqtrade warns about every optimised parameter read while hyperopt computes
+        indicators, and only the regime ones belong there.
+        """
+        tunables = tuple(
+            Tunable(name, path, getattr(self, name).value, self._from_hyperopt_result(name))
+            for name, path in self.quant_parameters.items()
+            if path.startswith(section)
+        )
+        cached = self._effective.get(section)
+        if cached is None or cached[0] != tunables:
+            overrides = chosen_overrides(tunables, self._explicit_paths, self._warned_overrides)
+            cached = (tunables, apply_overrides(self.quant_settings, overrides))
+            self._effective[section] = cached
+        return cached[1]
+
+    def _from_hyperopt_result(self, name: str) -> bool:
+        parameter = getattr(self, name)
+        space = parameter.space or ""
+        from_file = name in self._ft_params_from_file.get(space, {})
+        from_strategy_dict = name in (getattr(self, f"{space}_params", None) or {})
+        running = bool(getattr(parameter, "in_space", False) and parameter.optimize)
+        return from_file or from_strategy_dict or running
+
+    def stop_rules(self, regime: str, settings: QuantSettings) -> StopRules:
+        """Exit rules of a trade entered in `regime` (the static twin overrides this)."""
+        return StopRules.from_exit_params(settings.exit_policy[regime])
+
+    def sizing_risk_config(self, settings: QuantSettings) -> RiskConfig:
+        """Risk settings used for sizing, regime multipliers included."""
+        return settings.risk
+
+    def pair_risk_modifier(self, pair: str) -> float:
+        """The pair's performance-based risk scale (SPEC 7), from its closed trades."""
+        return self.symbol_performance.get_risk_modifier(pair)
+
+    def _cost_model(self, settings: QuantSettings, fee_rate: float) -> CostModel:
+        explicit_fees = {"costs.taker_fee_rate", "costs.maker_fee_rate"} & self._explicit_paths
+        costs = settings.costs
+        if not explicit_fees:
+            costs = dataclasses.replace(costs, taker_fee_rate=fee_rate, maker_fee_rate=fee_rate)
+        if costs not in self._cost_models:
+            self._cost_models[costs] = CostModel(costs)
+        return self._cost_models[costs]
+
+    def _fee_rate(self, pair: str, settings: QuantSettings) -> float:
+        if pair not in self._fee_rates:
+            rate = freqtrade_fee_rate(self.config, self.dp.market(pair))
+            if rate is None:
+                rate = settings.costs.taker_fee_rate
+                logger.warning(
+                    "%s: Freqtrade's fee is unknown (no config fee, no market fee): the cost "
+                    "model uses taker_fee_rate %.4f",
+                    pair,
+                    rate,
+                )
+            self._fee_rates[pair] = rate
+        return self._fee_rates[pair]
+
+    # ----------------------------------------------------------------- indicators
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """Regime columns (SPEC 3) plus `regime_code` for plotting; subclasses call super()."""
+        RegimeDetector(self.effective_settings("regime.").regime).detect(dataframe)
+        labels = dataframe["regime"].to_numpy(dtype=object)
+        codes = np.full(labels.shape[0], -1, dtype=np.int8)
+        for regime, code in REGIME_CODES.items():
+            codes[labels == regime] = code
+        dataframe["regime_code"] = codes
+        self._signals.record(metadata["pair"], dataframe)
+        return dataframe
+
+    def _signal_row(self, pair: str, current_time: datetime) -> SignalRow | None:
+        row = self._signals.signal_row(pair, current_time, self._timeframe_seconds)
+        if row is None or row.regime == UNKNOWN or not row.atr > 0:
+            return None
+        return row
+
+    # ----------------------------------------------------------------- sizing and leverage
+    def _safe_leverage(self, pair: str, stop_fraction: float, notional: float) -> float:
+        mmr = maintenance_margin_rate(self.dp._exchange, pair, notional)
+        return max_leverage_for_stop(stop_fraction, mmr)
+
+    def leverage(
+        self,
+        pair: str,
+        current_time: datetime,
+        current_rate: float,
+        proposed_leverage: float,
+        max_leverage: float,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> float:
+        wanted = min(max(proposed_leverage, self.target_leverage), max_leverage)
+        row = self._signal_row(pair, current_time)
+        if row is None:
+            return 1.0  # custom_stake_amount skips this entry
+        rules = self.stop_rules(row.regime, self.effective_settings())
+        balance = self.wallets.get_total_stake_amount() if self.wallets else 0.0
+        safe = self._safe_leverage(pair, rules.k1_SL * row.atr / current_rate, balance * wanted)
+        if safe < wanted:
+            logger.info(
+                "%s: leverage lowered from %.2f to %.2f so the %.2f ATR stop lies before "
+                "liquidation",
+                pair,
+                wanted,
+                max(1.0, safe),
+                rules.k1_SL,
+            )
+        return max(1.0, math.floor(min(wanted, safe) * 100) / 100)
+
+    def custom_stake_amount(
+        self,
+        pair: str,
+        current_time: datetime,
+        current_rate: float,
+        proposed_stake: float,
+        min_stake: float | None,
+        max_stake: float,
+        leverage: float,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> float:
+        is_short = side == "short"
+        self._pending.pop((pair, is_short), None)
+        row = self._signal_row(pair, current_time)
+        if row is None:
+            logger.info("%s: no %s entry: the signal candle's regime is UNKNOWN", pair, side)
+            return 0.0
+        settings = self.effective_settings()
+        rules = self.stop_rules(row.regime, settings)
+        stop_distance = rules.k1_SL * row.atr
+        target_distance = rules.k2_TP * row.atr
+        if is_short and current_rate - target_distance <= 0:
+            logger.info("%s: no short entry: the take-profit would lie at or below 0", pair)
+            return 0.0
+        if self.config.get("trading_mode") == TradingMode.FUTURES and leverage > 1.0:
+            balance_notional = self.wallets.get_total_stake_amount() * leverage
+            safe = self._safe_leverage(pair, stop_distance / current_rate, balance_notional)
+            if leverage > safe:
+                logger.info(
+                    "%s: no entry: leverage %.2f would liquidate before the stop (safe %.2f)",
+                    pair,
+                    leverage,
+                    safe,
+                )
+                return 0.0
+        risk_config = self.sizing_risk_config(settings)
+        modifier = self.pair_risk_modifier(pair)
+        balance = self.wallets.get_total_stake_amount()
+        plan = plan_position(
+            balance=balance,
+            price=current_rate,
+            stop_distance=stop_distance,
+            volatility_regime=row.volatility_regime,
+            risk_modifier=modifier,
+            atr=row.atr,
+            is_short=is_short,
+            config=risk_config,
+            cost_model=self._cost_model(settings, self._fee_rate(pair, settings)),
+            candle_volume=row.volume,
+        )
+        if plan.skip_reason:
+            logger.info("%s: no %s entry: %s", pair, side, plan.skip_reason)
+            return 0.0
+        stake = plan.size * current_rate / leverage
+        if stake > max_stake:
+            logger.info(
+                "%s: stake %.2f clamped to the available maximum %.2f (less risk than planned)",
+                pair,
+                stake,
+                max_stake,
+            )
+            stake = max_stake
+        if min_stake and stake < min_stake:
+            logger.info(
+                "%s: no %s entry: the risk allows a stake of %.2f, below the exchange minimum "
+                "%.2f (never raised beyond the risk)",
+                pair,
+                side,
+                stake,
+                min_stake,
+            )
+            return 0.0
+        multiplier = risk_config.regime_multiplier(row.volatility_regime)
+        self._pending[(pair, is_short)] = _PendingEntry(
+            row=row,
+            rules=rules,
+            planned_risk_money=balance * risk_config.risk_per_trade * multiplier * modifier,
+            balance=balance,
+            regime_multiplier=multiplier,
+            risk_modifier=modifier,
+        )
+        return stake
+
+    # ----------------------------------------------------------------- fills
+    def order_filled(
+        self, pair: str, trade: Trade, order: Order, current_time: datetime, **kwargs: Any
+    ) -> None:
+        if order.ft_order_side == trade.entry_side:
+            if trade.nr_of_successful_entries == 1:
+                self._on_entry_filled(trade)
+        elif not trade.is_open or order.safe_amount_after_fee >= trade.amount:
+            self._on_exit_filled(trade, order, current_time)
+
+    def _on_entry_filled(self, trade: Trade) -> None:
+        pending = self._pending.pop((trade.pair, bool(trade.is_short)), None)
+        if pending is None:
+            pending = self._rebuild_pending(trade)
+            if pending is None:
+                logger.warning(
+                    "%s: entry filled without a known regime: only the static stoploss "
+                    "protects trade %s",
+                    trade.pair,
+                    trade.id,
+                )
+                return
+        row, rules = pending.row, pending.rules
+        sign = -1.0 if trade.is_short else 1.0
+        entry = float(trade.open_rate)
+        size = float(trade.amount)
+        stop = entry - sign * rules.k1_SL * row.atr
+        cost_model = self._cost_model(self.effective_settings(), float(trade.fee_open))
+        breakeven = None
+        if rules.breakeven_R is not None:
+            try:
+                breakeven = cost_model.breakeven_price(
+                    entry,
+                    stop,
+                    size,
+                    row.atr,
+                    action="SHORT" if trade.is_short else "LONG",
+                    candle_volume=row.volume,
+                )
+            except ValueError as error:
+                logger.warning(
+                    "%s: no breakeven stop for trade %s: %s", trade.pair, trade.id, error
+                )
+        notional = entry * size
+        state = EntryState(
+            trade_id=int(trade.id),
+            pair=trade.pair,
+            is_short=bool(trade.is_short),
+            regime=row.regime,
+            volatility_regime=row.volatility_regime,
+            atr=row.atr,
+            signal_date=row.date,
+            entry_price=entry,
+            size=size,
+            leverage=float(trade.leverage or 1.0),
+            stop_price=stop,
+            take_profit_price=entry + sign * rules.k2_TP * row.atr,
+            breakeven_price=breakeven,
+            risk_money=size * abs(entry - stop),
+            planned_risk_money=pending.planned_risk_money,
+            balance=pending.balance,
+            regime_multiplier=pending.regime_multiplier,
+            risk_modifier=pending.risk_modifier,
+            entry_slippage=notional
+            * cost_model.slippage_bps(entry, row.atr, notional, row.volume)
+            / BPS,
+            candle_volume=row.volume,
+            rules=rules,
+        )
+        self._states.put(state)
+        record = trade_records.entry_record(state)
+        if self._is_live:
+            trade_records.store_on_trade(trade, {STATE_KEY: state.to_dict(), **record})
+        else:
+            self._entry_records[state.trade_id] = record
+        if self._runmode != RunMode.HYPEROPT:
+            logger.info(format_trade_log_message(record, "ENTRY"))
+
+    def _rebuild_pending(self, trade: Trade) -> _PendingEntry | None:
+        """Sizing facts of an entry placed before a restart (or forced): from its signal row."""
+        row = self._signal_row(trade.pair, trade.open_date_utc)
+        if row is None:
+            return None
+        settings = self.effective_settings()
+        risk_config = self.sizing_risk_config(settings)
+        multiplier = risk_config.regime_multiplier(row.volatility_regime)
+        modifier = self.pair_risk_modifier(trade.pair)
+        balance = self.wallets.get_total_stake_amount() if self.wallets else 0.0
+        return _PendingEntry(
+            row=row,
+            rules=self.stop_rules(row.regime, settings),
+            planned_risk_money=balance * risk_config.risk_per_trade * multiplier * modifier,
+            balance=balance,
+            regime_multiplier=multiplier,
+            risk_modifier=modifier,
+        )
+
+    def _on_exit_filled(self, trade: Trade, order: Order, current_time: datetime) -> None:
+        state = self._trade_state(trade)
+        if state is None:
+            return
+        sign = -1.0 if state.is_short else 1.0
+        exit_price = float(order.safe_price)
+        amount = float(order.safe_filled or trade.amount)
+        fee_close = float(trade.fee_close if trade.fee_close is not None else trade.fee_open)
+        fees = state.entry_price * amount * float(trade.fee_open) + exit_price * amount * fee_close
+        cost_model = self._cost_model(self.effective_settings(), float(trade.fee_open))
+        exit_notional = exit_price * amount
+        slippage = (
+            state.entry_slippage
+            + exit_notional
+            * cost_model.slippage_bps(exit_price, state.atr, exit_notional, state.candle_volume)
+            / BPS
+        )
+        best, worst = (
+            (trade.min_rate, trade.max_rate)
+            if state.is_short
+            else (
+                trade.max_rate,
+                trade.min_rate,
+            )
+        )
+        entry = self._entry_records.pop(state.trade_id, None) or trade_records.entry_record(state)
+        record = trade_records.exit_record(
+            entry,
+            exit_price=exit_price,
+            exit_reason=self._plugin_exit_reason(trade, state, current_time),
+            freqtrade_exit_reason=trade.exit_reason,
+            pnl=(exit_price - state.entry_price) * amount * sign,
+            fees=fees,
+            slippage=slippage,
+            funding=-float(trade.funding_fees or 0.0),
+            mfe=float(best) if best else None,
+            mae=float(worst) if worst else None,
+            duration_hours=(current_time - trade.open_date_utc).total_seconds() / 3600,
+        )
+        self.symbol_performance.update_stats(
+            state.pair,
+            pnl=record["pnl_dollars"] - record["total_costs"],
+            R_multiple=record["net_R_multiple"],
+            was_winner=record["net_R_multiple"] > 0,
+        )
+        if self._is_live:
+            trade_records.store_on_trade(trade, {k: v for k, v in record.items() if k not in entry})
+        elif self._runmode == RunMode.BACKTEST:
+            trade_records.collect(
+                self.get_strategy_name(),
+                {
+                    "trade_id": state.trade_id,
+                    "pair": state.pair,
+                    "is_short": state.is_short,
+                    "open_date": trade_records.iso(trade.open_date_utc),
+                    "close_date": trade_records.iso(current_time),
+                    **record,
+                },
+            )
+        if self._runmode != RunMode.HYPEROPT:
+            logger.info(format_trade_log_message(record, "EXIT"))
+
+    def _plugin_exit_reason(self, trade: Trade, state: EntryState, current_time: datetime) -> str:
+        reason = trade.exit_reason or ""
+        if reason != "trailing_stop_loss":
+            return reason
+        level = current_stop(
+            is_short=state.is_short,
+            entry_price=state.entry_price,
+            initial_stop=state.stop_price,
+            breakeven_price=state.breakeven_price,
+            atr=state.atr,
+            rules=state.rules,
+            best_price=self._best_price(trade, state, None),
+            after_entry_candle=current_time > trade.open_date_utc,
+        )
+        return _STOP_EXIT_REASONS.get(level.stage, "stop_loss")
+
+    def _trade_state(self, trade: Trade) -> EntryState | None:
+        return self._states.get(trade, use_database=self._is_live)
+
+    @staticmethod
+    def _best_price(trade: Trade, state: EntryState, current_rate: float | None) -> float:
+        prices = [
+            p for p in (trade.min_rate if state.is_short else trade.max_rate, current_rate) if p
+        ]
+        if not prices:
+            return state.entry_price
+        return min(prices) if state.is_short else max(prices)
+
+    # ----------------------------------------------------------------- exits
+    def custom_stoploss(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        after_fill: bool,
+        **kwargs: Any,
+    ) -> float | None:
+        state = self._trade_state(trade)
+        if state is None:
+            return None
+        level = current_stop(
+            is_short=state.is_short,
+            entry_price=state.entry_price,
+            initial_stop=state.stop_price,
+            breakeven_price=state.breakeven_price,
+            atr=state.atr,
+            rules=state.rules,
+            best_price=self._best_price(trade, state, current_rate),
+            after_entry_candle=current_time > trade.open_date_utc,
+        )
+        sign = -1.0 if state.is_short else 1.0
+        # Only a real move is returned: Freqtrade marks any raise as trailing, and a
+        # re-rounded copy of the same stop would mislabel an initial stop-out.
+        if not after_fill and (level.price - trade.stop_loss) * sign <= 0:
+            return None
+        return stoploss_from_absolute(
+            level.price, current_rate, is_short=state.is_short, leverage=state.leverage
+        )
+
+    def custom_exit(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        **kwargs: Any,
+    ) -> str | None:
+        state = self._trade_state(trade)
+        if state is None:
+            return None
+        if current_time - trade.open_date_utc >= timedelta(hours=state.rules.max_duration_hours):
+            return MAX_DURATION
+        sign = -1.0 if state.is_short else 1.0
+        if (self._best_price(trade, state, current_rate) - state.take_profit_price) * sign < 0:
+            return None
+        if self._is_simulated:
+            # The candle reached the target; if it also reached the stop, the backtest cannot
+            # know which came first and assumes the stop (as Freqtrade does for ROI).
+            candle = self._signals.candle_at(pair, current_time)
+            if candle is not None:
+                adverse = candle.high if state.is_short else candle.low
+                if (adverse - trade.stop_loss) * sign <= 0:
+                    return None
+        return TAKE_PROFIT
+
+    def custom_exit_price(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        proposed_rate: float,
+        current_profit: float,
+        exit_tag: str | None,
+        **kwargs: Any,
+    ) -> float:
+        if exit_tag != TAKE_PROFIT:
+            return proposed_rate
+        state = self._trade_state(trade)
+        if state is None:
+            return proposed_rate
+        if state.is_short:
+            return min(state.take_profit_price, proposed_rate)
+        return max(state.take_profit_price, proposed_rate)

@@ -1,0 +1,361 @@
+"""QuantRegimeStrategy in real Freqtrade backtests against the offline server.
+
+Runs (each one `freqtrade backtesting` subprocess, shared by the tests of this module):
+- spot 1h, 5 real pairs over four months, and spot 5m, 4 real pairs over three weeks;
+- futures 1h, isolated margin, leverage 3, long and short, on synthetic futures data
+  (the real futures set holds ~100 1h candles, fewer than the strategy's warm-up);
+- the static twin QuantStaticStrategy on the spot 1h set.
+
+The checks read Freqtrade's own result zip and the plugin's `.quant.json` export beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from freqtrade_support import (
+    REPO_ROOT,
+    output_of,
+    run_freqtrade,
+    shared_datadir,
+    start_offline_server,
+    write_freqtrade_config,
+)
+
+from freqtrade_quant_plugin.core.exit_policy import DEFAULT_EXIT_PARAMS
+from freqtrade_quant_plugin.core.sizing import RiskConfig
+from freqtrade_quant_plugin.synth import write_synthetic_data
+
+pytestmark = pytest.mark.freqtrade
+
+STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
+SPOT_PAIRS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"]
+SPEC8_KEYS = (
+    "regime_at_entry",
+    "sl_distance_dollars",
+    "sl_distance_pct",
+    "sl_distance_atr",
+    "tp_distance_dollars",
+    "tp_distance_pct",
+    "tp_distance_atr",
+    "risk_reward_ratio",
+    "confidence",
+    "consensus",
+    "R_multiple",
+    "net_R_multiple",
+    "total_costs",
+    "cost_in_R",
+    "mfe",
+    "mae",
+    "mfe_R",
+    "mae_R",
+    "duration_hours",
+)
+PLUGIN_EXIT_REASONS = {
+    "take_profit",
+    "max_duration",
+    "stop_loss",
+    "breakeven_stop",
+    "trailing_stop",
+}
+RISK = RiskConfig()
+MULTIPLIERS = {
+    "LOW_VOL": RISK.multiplier_low_vol,
+    "NORMAL_VOL": RISK.multiplier_normal_vol,
+    "HIGH_VOL": RISK.multiplier_high_vol,
+    "EXTREME_VOL": RISK.multiplier_extreme_vol,
+}
+
+
+@dataclass
+class BacktestRun:
+    name: str
+    output: str
+    records: list[dict]  # the plugin's .quant.json
+    trades: dict[tuple[str, datetime], dict]  # Freqtrade's result trades by (pair, open date)
+
+    def trade_of(self, record: dict) -> dict:
+        return self.trades[(record["pair"], datetime.fromisoformat(record["open_date"]))]
+
+
+def _backtest(
+    root: Path,
+    datadir: Path,
+    port: int,
+    *,
+    timeframe: str,
+    timerange: str,
+    pairs: list[str],
+    strategy: str = "QuantRegimeStrategy",
+    overrides: dict | None = None,
+) -> BacktestRun:
+    userdir = root / "user_data"
+    strategies = userdir / "strategies"
+    strategies.mkdir(parents=True)
+    # A copy, so nothing Freqtrade writes beside the strategy lands in the repository.
+    shutil.copy(STRATEGY_FILE, strategies)
+    config = write_freqtrade_config(
+        root / "config.json",
+        port,
+        {"timeframe": timeframe, "exchange": {"pair_whitelist": pairs}, **(overrides or {})},
+    )
+    completed = run_freqtrade(
+        [
+            "backtesting",
+            "--config",
+            config,
+            "--userdir",
+            userdir,
+            "--datadir",
+            datadir,
+            "--strategy-path",
+            strategies,
+            "--strategy",
+            strategy,
+            "--timerange",
+            timerange,
+            "--export",
+            "trades",
+            "--cache",
+            "none",
+        ],
+        cwd=root,
+        timeout=600,
+    )
+    output = output_of(completed)
+    assert completed.returncode == 0, output[-4000:]
+    results = userdir / "backtest_results"
+    (zip_path,) = results.glob("backtest-result-*.zip")
+    export = zip_path.with_name(zip_path.name.removesuffix(".zip") + ".quant.json")
+    assert export.is_file(), f"no {export.name} beside {zip_path.name}"
+    with zipfile.ZipFile(zip_path) as archive:
+        (name,) = [
+            n for n in archive.namelist() if n.endswith(".json") and not n.endswith("_config.json")
+        ]
+        stats = json.loads(archive.read(name))
+    trades = stats["strategy"][strategy]["trades"]
+    return BacktestRun(
+        name=root.name,
+        output=output,
+        records=json.loads(export.read_text()),
+        trades={(t["pair"], datetime.fromisoformat(t["open_date"])): t for t in trades},
+    )
+
+
+@pytest.fixture(scope="module")
+def spot_1h(tmp_path_factory, offline_server, shared_binance_datadir) -> BacktestRun:
+    return _backtest(
+        tmp_path_factory.mktemp("spot_1h"),
+        shared_binance_datadir,
+        offline_server.port,
+        timeframe="1h",
+        timerange="20240201-20240601",
+        pairs=SPOT_PAIRS,
+    )
+
+
+@pytest.fixture(scope="module")
+def spot_5m(tmp_path_factory, offline_server, shared_binance_datadir) -> BacktestRun:
+    return _backtest(
+        tmp_path_factory.mktemp("spot_5m"),
+        shared_binance_datadir,
+        offline_server.port,
+        timeframe="5m",
+        timerange="20240301-20240322",
+        pairs=SPOT_PAIRS[:4],
+    )
+
+
+@pytest.fixture(scope="module")
+def static_1h(tmp_path_factory, offline_server, shared_binance_datadir) -> BacktestRun:
+    return _backtest(
+        tmp_path_factory.mktemp("static_1h"),
+        shared_binance_datadir,
+        offline_server.port,
+        timeframe="1h",
+        timerange="20240201-20240601",
+        pairs=SPOT_PAIRS,
+        strategy="QuantStaticStrategy",
+    )
+
+
+@pytest.fixture(scope="module")
+def futures_1h(tmp_path_factory) -> BacktestRun:
+    shared_datadir("binance")  # same skip rule as the other runs
+    root = tmp_path_factory.mktemp("futures_1h")
+    datadir = root / "data" / "binance"
+    write_synthetic_data(
+        datadir,
+        ["XRP/USDT", "BTC/USDT"],
+        ["1h"],
+        seed=42,
+        start="2024-01-01",
+        days=240,
+        futures=True,
+    )
+    server = start_offline_server(datadir)
+    try:
+        return _backtest(
+            root,
+            datadir,
+            server.port,
+            timeframe="1h",
+            timerange="20240201-20240801",
+            pairs=["XRP/USDT:USDT", "BTC/USDT:USDT"],
+            overrides={"trading_mode": "futures", "margin_mode": "isolated"},
+        )
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def quant_runs(spot_1h, spot_5m, futures_1h) -> list[BacktestRun]:
+    return [spot_1h, spot_5m, futures_1h]
+
+
+def test_every_run_trades_and_prints_the_report(quant_runs, static_1h):
+    for run in [*quant_runs, static_1h]:
+        assert "BACKTESTING REPORT" in run.output, run.name
+        assert len(run.trades) > 0, run.name
+
+
+def test_export_has_one_complete_record_per_trade(quant_runs, static_1h):
+    for run in [*quant_runs, static_1h]:
+        assert len(run.records) == len(run.trades), run.name
+        for record in run.records:
+            missing = [
+                k
+                for k in ("pair", "open_date", "close_date", "exit_reason", *SPEC8_KEYS)
+                if k not in record
+            ]
+            assert not missing, f"{run.name}: {missing} missing in {record}"
+            trade = run.trade_of(record)
+            assert datetime.fromisoformat(record["close_date"]) == datetime.fromisoformat(
+                trade["close_date"]
+            )
+            assert record["freqtrade_exit_reason"] == trade["exit_reason"]
+            assert record["regime_at_entry"] in DEFAULT_EXIT_PARAMS
+            assert trade["enter_tag"].endswith(":" + record["regime_at_entry"])
+
+
+def test_every_plugin_exit_reason_occurs(quant_runs):
+    seen = {record["exit_reason"] for run in quant_runs for record in run.records}
+    assert seen >= PLUGIN_EXIT_REASONS, f"missing {PLUGIN_EXIT_REASONS - seen}"
+
+
+def test_futures_trades_long_and_short_with_safe_leverage(futures_1h):
+    sides = {trade["is_short"] for trade in futures_1h.trades.values()}
+    assert sides == {False, True}
+    leverages = {trade["leverage"] for trade in futures_1h.trades.values()}
+    assert all(1.0 <= leverage <= 3.0 for leverage in leverages)
+    assert 3.0 in leverages
+    assert "liquidation" not in {trade["exit_reason"] for trade in futures_1h.trades.values()}
+
+
+def test_initial_stop_loses_at_most_risk_plus_costs(quant_runs):
+    """Freqtrade's own loss of each initial stop-out is within risk money + modelled costs.
+
+    This includes stop-outs in the entry candle itself, which only hold because the ATR
+    stop replaces the wide static stoploss when the entry fills.
+    """
+    stopped = 0
+    entry_candle_stops = 0
+    for run in quant_runs:
+        for record in run.records:
+            if record["exit_reason"] != "stop_loss":
+                continue
+            trade = run.trade_of(record)
+            loss = -trade["profit_abs"]
+            allowed = record["risk_money"] + record["total_costs"]
+            assert loss <= allowed * (1 + 1e-9), (run.name, record["pair"], record["open_date"])
+            assert record["risk_money"] <= record["planned_risk_money"] * (1 + 1e-9)
+            stopped += 1
+            entry_candle_stops += record["duration_hours"] == 0
+    assert stopped > 0
+    assert entry_candle_stops > 0
+
+
+def test_risk_money_follows_the_volatility_regime(quant_runs):
+    multipliers_seen = set()
+    for run in quant_runs:
+        for record in run.records:
+            multiplier = MULTIPLIERS[record["volatility_regime_at_entry"]]
+            assert record["regime_multiplier"] == multiplier
+            assert 0.5 <= record["risk_modifier"] <= 1.0
+            expected = (
+                record["balance_at_entry"]
+                * RISK.risk_per_trade
+                * multiplier
+                * record["risk_modifier"]
+            )
+            assert record["planned_risk_money"] == pytest.approx(expected, rel=1e-12)
+            multipliers_seen.add(multiplier)
+    assert len(multipliers_seen) >= 3
+
+
+def test_breakeven_exit_at_or_beyond_cost_aware_breakeven(quant_runs):
+    exits = 0
+    for run in quant_runs:
+        for record in run.records:
+            if record["exit_reason"] != "breakeven_stop":
+                continue
+            trade = run.trade_of(record)
+            sign = -1 if record["is_short"] else 1
+            breakeven_r = DEFAULT_EXIT_PARAMS[record["regime_at_entry"]].breakeven_R
+            assert record["mfe_R"] >= breakeven_r - 1e-9
+            assert (trade["close_rate"] - record["breakeven_price"]) * sign >= -1e-12 * trade[
+                "close_rate"
+            ]
+            assert (record["breakeven_price"] - record["entry_price"]) * sign > 0
+            exits += 1
+    assert exits > 0
+
+
+def test_static_twin_uses_fixed_exits_and_sizing(static_1h):
+    normal = DEFAULT_EXIT_PARAMS["NORMAL_VOL"]
+    for record in static_1h.records:
+        assert record["exit_reason"] not in {"breakeven_stop", "trailing_stop"}
+        assert record["sl_distance_atr"] == pytest.approx(normal.k1_SL)
+        assert record["tp_distance_atr"] == pytest.approx(normal.k2_TP)
+        assert (record["regime_multiplier"], record["risk_modifier"]) == (1.0, 1.0)
+        assert record["planned_risk_money"] == pytest.approx(
+            record["balance_at_entry"] * RISK.risk_per_trade, rel=1e-12
+        )
+    assert len({record["regime_at_entry"] for record in static_1h.records}) >= 2
+
+
+def test_bad_quant_setting_stops_freqtrade_naming_it(
+    tmp_path, offline_server, shared_binance_datadir
+):
+    userdir = tmp_path / "user_data"
+    (userdir / "strategies").mkdir(parents=True)
+    shutil.copy(STRATEGY_FILE, userdir / "strategies")
+    config = write_freqtrade_config(
+        tmp_path / "config.json", offline_server.port, {"quant": {"risk": {"risk_per_trade": 0.9}}}
+    )
+    completed = run_freqtrade(
+        [
+            "backtesting",
+            "--config",
+            config,
+            "--userdir",
+            userdir,
+            "--datadir",
+            shared_binance_datadir,
+            "--strategy",
+            "QuantRegimeStrategy",
+            "--timerange",
+            "20240201-20240301",
+        ],
+        cwd=tmp_path,
+        timeout=300,
+    )
+    output = output_of(completed)
+    assert completed.returncode != 0
+    assert "quant.risk.risk_per_trade" in output and "0.9" in output

@@ -34,10 +34,9 @@ def test_demo_backtests_a_fresh_clone(tmp_path: Path) -> None:
     assert "STRATEGY SUMMARY" in result.stdout
     assert (clone / "user_data/data/binance/BTC_USDT-1h.feather").is_file()
     assert (clone / "user_data/data/binance/regimes/BTC_USDT-1h.regimes.feather").is_file()
-    # Freqtrade's sample strategy went to a scratch folder, never into the project
-    assert sorted(p.name for p in (clone / "user_data/strategies").iterdir()) == sorted(
-        p.name for p in (REPO_ROOT / "user_data/strategies").iterdir()
-    )
+    assert "QuantRegimeStrategy" in result.stdout
+    # the plugin's enrichment export lands beside Freqtrade's result
+    assert list((clone / "user_data/backtest_results").glob("backtest-result-*.quant.json"))
 
 
 @pytest.mark.freqtrade

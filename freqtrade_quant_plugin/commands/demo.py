@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import subprocess
 import sys
 import tempfile
@@ -22,8 +21,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_DATADIR = Path("user_data/data/binance")
 DEFAULT_CONFIG = Path("config.json")
 STRATEGIES_DIR = Path("user_data/strategies")
-# Freqtrade's sample strategy may not be committed; the demo writes it to a scratch folder.
-GENERATED_STRATEGIES = {"SampleStrategy"}
 DEMO_TIMEFRAMES = ("5m", "1h")
 
 
@@ -88,27 +85,6 @@ def ensure_data(datadir: Path, pairs: list[str], timeframes: list[str], futures:
     )
 
 
-def defines_class(folder: Path, name: str) -> bool:
-    pattern = re.compile(rf"^class\s+{re.escape(name)}\b", re.MULTILINE)
-    return any(pattern.search(path.read_text(errors="replace")) for path in folder.glob("*.py"))
-
-
-def strategy_path(name: str, scratch: Path) -> Path:
-    """Folder to pass as --strategy-path: ours, or a scratch one with Freqtrade's template."""
-    if STRATEGIES_DIR.is_dir() and defines_class(STRATEGIES_DIR, name):
-        return STRATEGIES_DIR
-    if name not in GENERATED_STRATEGIES:
-        return STRATEGIES_DIR  # Freqtrade will name the missing strategy itself
-    folder = scratch / "strategies"
-    logger.info("Writing Freqtrade's %s template to %s (not part of the project)", name, folder)
-    subprocess.run(
-        [sys.executable, "-m", "freqtrade", "new-strategy", "--strategy", name,
-         "--strategy-path", str(folder), "--template", "full"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return folder
-
-
 def run(args: argparse.Namespace) -> int:
     from freqtrade.configuration.load_config import load_config_file
 
@@ -129,21 +105,21 @@ def run(args: argparse.Namespace) -> int:
     timeframes = list(dict.fromkeys([*DEMO_TIMEFRAMES, *filter(None, [config.get("timeframe")])]))
     ensure_data(args.datadir, demo_pairs(config), timeframes, futures)
 
-    with tempfile.TemporaryDirectory(prefix="freqtrade-quant-demo-") as scratch_name:
-        scratch = Path(scratch_name)
-        strategies = strategy_path(strategy, scratch)
-        with OfflineExchangeServer(args.datadir) as server:
-            fragment = scratch / "offline-exchange.json"
-            fragment.write_text(json.dumps(offline_exchange_config(server.port), indent=2))
-            command = [
+    with (
+        tempfile.TemporaryDirectory(prefix="freqtrade-quant-demo-") as scratch_name,
+        OfflineExchangeServer(args.datadir) as server,
+    ):
+        fragment = Path(scratch_name) / "offline-exchange.json"
+        fragment.write_text(json.dumps(offline_exchange_config(server.port), indent=2))
+        command = [
                 sys.executable, "-m", "freqtrade", "backtesting",
                 "--config", str(args.config), "--config", str(fragment),
                 "--datadir", str(args.datadir),
-                "--strategy", strategy, "--strategy-path", str(strategies),
+                "--strategy", strategy, "--strategy-path", str(STRATEGIES_DIR),
             ]  # fmt: skip
-            if args.timerange:
-                command += ["--timerange", args.timerange]
-            logger.info("Running %s", " ".join(command))
-            sys.stdout.flush()
-            sys.stderr.flush()
-            return subprocess.run(command, check=False).returncode
+        if args.timerange:
+            command += ["--timerange", args.timerange]
+        logger.info("Running %s", " ".join(command))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return subprocess.run(command, check=False).returncode

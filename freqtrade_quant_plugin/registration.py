@@ -102,6 +102,16 @@ class _PatchingLoader(Loader):
 
 def register() -> None:
     """The plugin's hooks into Freqtrade; each patch lives beside the code it serves."""
+    patches = "freqtrade_quant_plugin.adapters.freqtrade_registration"
+    after_import("freqtrade.constants", lazy_patch(f"{patches}:install_pairlist_names"))
+    for resolver in ("pairlist_resolver", "protection_resolver"):
+        after_import(
+            f"freqtrade.resolvers.{resolver}", lazy_patch(f"{patches}:install_resolver_paths")
+        )
+    after_import(
+        "freqtrade.optimize.backtesting",
+        lazy_patch("freqtrade_quant_plugin.adapters.backtest_export:install"),
+    )
 
 
 register()

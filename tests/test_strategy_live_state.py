@@ -166,4 +166,7 @@ def test_state_survives_restart_and_exit_is_recorded(strategy_class, monkeypatch
     assert trade.get_custom_data("duration_hours") == pytest.approx(max_hours)
     assert trade.get_custom_data("R_multiple") == pytest.approx(0.01 * rate / (k1 * atr), rel=1e-6)
     assert trade.get_custom_data("net_R_multiple") < trade.get_custom_data("R_multiple")
-    assert restarted.symbol_performance.get_stats(PAIR).total_trades == 1
+    tracker = restarted.pair_performance.tracker
+    tracker.sync()  # the closed trade feeds the pair's performance from the DB, with its R
+    assert tracker.stats(PAIR).total_trades == 1
+    assert tracker.stats(PAIR).total_R == pytest.approx(trade.get_custom_data("R_multiple"))

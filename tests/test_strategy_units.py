@@ -20,15 +20,15 @@ from freqtrade_quant_plugin.adapters.parameters import (
     explicit_setting_paths,
 )
 from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
-from freqtrade_quant_plugin.adapters.stop_levels import (
+from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
+from freqtrade_quant_plugin.core.settings import QuantSettings
+from freqtrade_quant_plugin.core.stop_levels import (
     BREAKEVEN,
     INITIAL,
     TRAILING,
     StopRules,
     current_stop,
 )
-from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
-from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 
 RULES = StopRules(

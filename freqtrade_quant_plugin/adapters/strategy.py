@@ -41,11 +41,12 @@ from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 from pandas import DataFrame
 
-from freqtrade_quant_plugin.adapters import backtest_export, trade_records
+from freqtrade_quant_plugin.adapters import trade_records
 from freqtrade_quant_plugin.adapters.exchange_facts import (
     freqtrade_fee_rate,
     maintenance_margin_rate,
 )
+from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
 from freqtrade_quant_plugin.adapters.parameters import (
     Tunable,
     apply_overrides,
@@ -53,26 +54,21 @@ from freqtrade_quant_plugin.adapters.parameters import (
     explicit_setting_paths,
 )
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
-from freqtrade_quant_plugin.adapters.stop_levels import (
-    BREAKEVEN,
-    TRAILING,
-    StopRules,
-    current_stop,
-)
 from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
 from freqtrade_quant_plugin.core.costs import BPS, CostConfig, CostModel
 from freqtrade_quant_plugin.core.enrichment import format_trade_log_message
 from freqtrade_quant_plugin.core.regime import REGIMES, UNKNOWN, RegimeDetector
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.sizing import RiskConfig, max_leverage_for_stop, plan_position
-from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceManager
+from freqtrade_quant_plugin.core.stop_levels import (
+    BREAKEVEN,
+    TRAILING,
+    StopRules,
+    current_stop,
+)
 from freqtrade_quant_plugin.core.validation import QuantConfigError
-from freqtrade_quant_plugin.registration import after_import
 
 logger = logging.getLogger(__name__)
-
-# Backtests of any QuantStrategy export their SPEC 8 records (a no-op when already hooked).
-after_import("freqtrade.optimize.backtesting", backtest_export.install)
 
 TAKE_PROFIT = "take_profit"
 MAX_DURATION = "max_duration"
@@ -133,7 +129,6 @@ class QuantStrategy(IStrategy):
         self._pending: dict[tuple[str, bool], _PendingEntry] = {}
         self._entry_records: dict[int, dict[str, Any]] = {}
         self._last_loop_time: datetime | None = None
-        self.symbol_performance = self._new_symbol_performance()
 
     # ----------------------------------------------------------------- start-up and runs
     @property
@@ -148,6 +143,10 @@ class QuantStrategy(IStrategy):
     def _is_simulated(self) -> bool:
         return self._runmode in (RunMode.BACKTEST, RunMode.HYPEROPT)
 
+    def _log_decision(self, message: str, *args: Any) -> None:
+        """Skips, clamps and trade lines: INFO for a bot, DEBUG (shown with -v) in backtests."""
+        logger.log(logging.DEBUG if self._is_simulated else logging.INFO, message, *args)
+
     def bot_start(self, **kwargs: Any) -> None:
         needed = self.quant_settings.regime.startup_candles
         if self.startup_candle_count < needed:
@@ -158,6 +157,7 @@ class QuantStrategy(IStrategy):
             )
         self._timeframe_seconds = timeframe_to_seconds(self.timeframe)
         self._reset_run_state()
+        self.pair_performance = PairPerformanceHooks(self, self.quant_settings, self._risk_money)
 
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
         # Hyperopt reruns backtests on the same strategy object: time going backwards
@@ -165,20 +165,19 @@ class QuantStrategy(IStrategy):
         if self._last_loop_time is not None and current_time < self._last_loop_time:
             self._reset_run_state()
         self._last_loop_time = current_time
+        self.pair_performance.bot_loop_start(current_time)
+
+    def informative_pairs(self) -> list[tuple[str, str]]:
+        """Disabled pairs stay informative: their signals feed paper trades (SPEC 7)."""
+        return self.pair_performance.informative_pairs()
 
     def _reset_run_state(self) -> None:
         self._states.clear()
         self._pending.clear()
         self._entry_records.clear()
         self._last_loop_time = None
-        self.symbol_performance = self._new_symbol_performance()
         if self._runmode == RunMode.BACKTEST:
             trade_records.start_collecting(self.get_strategy_name())
-
-    def _new_symbol_performance(self) -> SymbolPerformanceManager:
-        config = self.quant_settings.symbol_performance
-        persistence = config.persistence_file if self._is_live else None
-        return SymbolPerformanceManager(config, persistence_file=persistence)
 
     # ----------------------------------------------------------------- settings
     def effective_settings(self, section: str = "") -> QuantSettings:
@@ -218,7 +217,12 @@ class QuantStrategy(IStrategy):
 
     def pair_risk_modifier(self, pair: str) -> float:
         """The pair's performance-based risk scale (SPEC 7), from its closed trades."""
-        return self.symbol_performance.get_risk_modifier(pair)
+        return self.pair_performance.risk_modifier(pair)
+
+    def _risk_money(self, trade: Trade) -> float | None:
+        """Risk money a backtest trade was sized with (Freqtrade keeps no custom data there)."""
+        state = self._states.get(trade, use_database=False)
+        return None if state is None else state.risk_money
 
     def _cost_model(self, settings: QuantSettings, fee_rate: float) -> CostModel:
         explicit_fees = {"costs.taker_fee_rate", "costs.maker_fee_rate"} & self._explicit_paths
@@ -285,7 +289,7 @@ class QuantStrategy(IStrategy):
         balance = self.wallets.get_total_stake_amount() if self.wallets else 0.0
         safe = self._safe_leverage(pair, rules.k1_SL * row.atr / current_rate, balance * wanted)
         if safe < wanted:
-            logger.info(
+            self._log_decision(
                 "%s: leverage lowered from %.2f to %.2f so the %.2f ATR stop lies before "
                 "liquidation",
                 pair,
@@ -312,20 +316,20 @@ class QuantStrategy(IStrategy):
         self._pending.pop((pair, is_short), None)
         row = self._signal_row(pair, current_time)
         if row is None:
-            logger.info("%s: no %s entry: the signal candle's regime is UNKNOWN", pair, side)
+            self._log_decision("%s: no %s entry: the signal candle's regime is UNKNOWN", pair, side)
             return 0.0
         settings = self.effective_settings()
         rules = self.stop_rules(row.regime, settings)
         stop_distance = rules.k1_SL * row.atr
         target_distance = rules.k2_TP * row.atr
         if is_short and current_rate - target_distance <= 0:
-            logger.info("%s: no short entry: the take-profit would lie at or below 0", pair)
+            self._log_decision("%s: no short entry: the take-profit would lie at or below 0", pair)
             return 0.0
         if self.config.get("trading_mode") == TradingMode.FUTURES and leverage > 1.0:
             balance_notional = self.wallets.get_total_stake_amount() * leverage
             safe = self._safe_leverage(pair, stop_distance / current_rate, balance_notional)
             if leverage > safe:
-                logger.info(
+                self._log_decision(
                     "%s: no entry: leverage %.2f would liquidate before the stop (safe %.2f)",
                     pair,
                     leverage,
@@ -348,11 +352,11 @@ class QuantStrategy(IStrategy):
             candle_volume=row.volume,
         )
         if plan.skip_reason:
-            logger.info("%s: no %s entry: %s", pair, side, plan.skip_reason)
+            self._log_decision("%s: no %s entry: %s", pair, side, plan.skip_reason)
             return 0.0
         stake = plan.size * current_rate / leverage
         if stake > max_stake:
-            logger.info(
+            self._log_decision(
                 "%s: stake %.2f clamped to the available maximum %.2f (less risk than planned)",
                 pair,
                 stake,
@@ -360,7 +364,7 @@ class QuantStrategy(IStrategy):
             )
             stake = max_stake
         if min_stake and stake < min_stake:
-            logger.info(
+            self._log_decision(
                 "%s: no %s entry: the risk allows a stake of %.2f, below the exchange minimum "
                 "%.2f (never raised beyond the risk)",
                 pair,
@@ -455,8 +459,7 @@ class QuantStrategy(IStrategy):
             trade_records.store_on_trade(trade, {STATE_KEY: state.to_dict(), **record})
         else:
             self._entry_records[state.trade_id] = record
-        if self._runmode != RunMode.HYPEROPT:
-            logger.info(format_trade_log_message(record, "ENTRY"))
+        self._log_decision(format_trade_log_message(record, "ENTRY"))
 
     def _rebuild_pending(self, trade: Trade) -> _PendingEntry | None:
         """Sizing facts of an entry placed before a restart (or forced): from its signal row."""
@@ -516,12 +519,6 @@ class QuantStrategy(IStrategy):
             mae=float(worst) if worst else None,
             duration_hours=(current_time - trade.open_date_utc).total_seconds() / 3600,
         )
-        self.symbol_performance.update_stats(
-            state.pair,
-            pnl=record["pnl_dollars"] - record["total_costs"],
-            R_multiple=record["net_R_multiple"],
-            was_winner=record["net_R_multiple"] > 0,
-        )
         if self._is_live:
             trade_records.store_on_trade(trade, {k: v for k, v in record.items() if k not in entry})
         elif self._runmode == RunMode.BACKTEST:
@@ -536,8 +533,7 @@ class QuantStrategy(IStrategy):
                     **record,
                 },
             )
-        if self._runmode != RunMode.HYPEROPT:
-            logger.info(format_trade_log_message(record, "EXIT"))
+        self._log_decision(format_trade_log_message(record, "EXIT"))
 
     def _plugin_exit_reason(self, trade: Trade, state: EntryState, current_time: datetime) -> str:
         reason = trade.exit_reason or ""

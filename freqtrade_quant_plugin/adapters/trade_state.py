@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from freqtrade_quant_plugin.adapters.stop_levels import StopRules
+from freqtrade_quant_plugin.core.stop_levels import StopRules
 
 logger = logging.getLogger(__name__)
 

@@ -42,7 +42,6 @@ from freqtrade.enums import TradingMode
 from freqtrade.strategy import DecimalParameter, IntParameter
 from pandas import DataFrame
 
-from freqtrade_quant_plugin.adapters.stop_levels import StopRules
 from freqtrade_quant_plugin.adapters.strategy import QuantStrategy
 from freqtrade_quant_plugin.core.exit_policy import DEFAULT_EXIT_PARAMS
 from freqtrade_quant_plugin.core.regime import (
@@ -57,6 +56,7 @@ from freqtrade_quant_plugin.core.regime import (
 )
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.sizing import RiskConfig
+from freqtrade_quant_plugin.core.stop_levels import StopRules
 
 _REGIME_DEFAULTS = RegimeDetectorConfig()
 _RISK_DEFAULTS = RiskConfig()
@@ -84,6 +84,9 @@ class QuantRegimeStrategy(QuantStrategy):
     target_leverage = 3.0  # futures only; lowered per trade so the stop precedes liquidation
     # Covers the regime detector (ATR 14 + a 500-candle percentile window) and EMA(50).
     startup_candle_count = 520
+    # Locks a pair disabled by its losing streak (live, and backtests run with
+    # --enable-protections); paper wins lift the lock (SPEC 7).
+    protections: ClassVar[list[dict[str, Any]]] = [{"method": "SymbolPerformanceProtection"}]
 
     plot_config: ClassVar[dict[str, Any]] = {
         "main_plot": {"ema_slow": {"color": "purple"}},

@@ -1,0 +1,56 @@
+"""The strategy's side of symbol performance: the few calls a strategy base makes.
+
+    hooks = PairPerformanceHooks(self, settings, risk_money_of=...)   # bot_start
+    hooks.bot_loop_start(current_time)                                 # bot_loop_start
+    hooks.risk_modifier(pair)                                          # custom_stake_amount
+    hooks.informative_pairs()                                          # informative_pairs
+
+The pairlist filter and the protection read the same process-wide tracker, so they all
+agree on which pairs are disabled. Disabling and re-enabling are announced through
+`dp.send_msg` (Telegram / webhook users see them; Freqtrade sends nothing in backtests).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from freqtrade_quant_plugin.adapters.closed_trades import RiskMoneyLookup
+from freqtrade_quant_plugin.adapters.pair_tracker import get_tracker
+from freqtrade_quant_plugin.adapters.paper_engine import PaperTradeEngine
+from freqtrade_quant_plugin.core.costs import CostModel
+from freqtrade_quant_plugin.core.settings import QuantSettings
+
+logger = logging.getLogger(__name__)
+
+
+class PairPerformanceHooks:
+    def __init__(
+        self,
+        strategy: Any,
+        settings: QuantSettings,
+        risk_money_of: RiskMoneyLookup | None = None,
+    ) -> None:
+        """`risk_money_of(trade)`: the risk money the strategy sized a trade with, or None;
+        used in backtests, where Freqtrade keeps no custom data (see closed_trades)."""
+        self._strategy = strategy
+        self.tracker = get_tracker(strategy.config)
+        self.tracker.set_risk_money_lookup(risk_money_of)
+        self._engine = PaperTradeEngine(
+            strategy, self.tracker, settings.exit_policy, CostModel(settings.costs)
+        )
+
+    def bot_loop_start(self, current_time: datetime) -> None:
+        """Take in closed trades, advance paper trades, announce state changes."""
+        self.tracker.sync()
+        self._engine.advance(current_time)
+        for event in self.tracker.take_events():
+            self._strategy.dp.send_msg(f"Symbol performance: {event.message}", always_send=True)
+
+    def risk_modifier(self, pair: str) -> float:
+        return self.tracker.risk_modifier(pair)
+
+    def informative_pairs(self) -> list[tuple[str, str]]:
+        """Disabled pairs, so Freqtrade keeps their candles coming for the paper trades."""
+        return [(pair, self._strategy.timeframe) for pair in self.tracker.disabled_pairs()]

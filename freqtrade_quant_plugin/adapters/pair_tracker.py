@@ -1,0 +1,233 @@
+"""The per-pair performance state every Freqtrade piece of the plugin reads.
+
+The pairlist filter, the protection, the strategy's sizing and the paper-trade engine must
+agree on whether a pair is disabled and how much risk it gets, so one tracker per process
+and settings holds that state (`get_tracker`). It wraps the pure SymbolPerformanceManager
+and feeds it incrementally from Freqtrade's closed trades (see closed_trades.py) and from
+resolved paper trades. Where the trades come from follows Freqtrade's own switch,
+`Trade.use_db`: the trade database live and in dry-run, the backtester's trade list in
+backtests (a new backtest run starts from a clean state).
+
+Restart: the first sync in database mode replays every closed trade and every resolved
+paper trade in time order, which reproduces the state the bot had before it stopped
+(per pair, real and paper results alternate strictly: paper trades only run while the
+pair is disabled, and a disabled pair has no real trade).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from freqtrade.persistence import Trade
+
+from freqtrade_quant_plugin.adapters.closed_trades import (
+    BacktestTradeFeed,
+    ClosedTrade,
+    DatabaseTradeFeed,
+    RiskMoneyLookup,
+)
+from freqtrade_quant_plugin.adapters.paper_store import ClosedPaperTrade, PaperTradeStore
+from freqtrade_quant_plugin.core.settings import QuantSettings
+from freqtrade_quant_plugin.core.symbol_performance import (
+    SymbolPerformanceConfig,
+    SymbolPerformanceManager,
+    SymbolStats,
+    save_snapshot,
+)
+
+logger = logging.getLogger(__name__)
+
+DISABLED = "disabled"
+REENABLED = "re-enabled"
+DATABASE = "database"
+BACKTEST = "backtest"
+
+
+class PairEvent(NamedTuple):
+    """A pair changed state; `message` is what users are told (Telegram, webhook, log)."""
+
+    pair: str
+    kind: str
+    at: int  # epoch seconds
+    message: str
+
+
+class PairPerformanceTracker:
+    """Symbol performance fed incrementally from Freqtrade's closed trades and paper results."""
+
+    def __init__(self, config: SymbolPerformanceConfig) -> None:
+        self.config = config
+        self.risk_money_of: RiskMoneyLookup | None = None
+        self.generation = 0  # bumped whenever the state starts over
+        self._lock = threading.RLock()
+        self._mode: str | None = None
+        self._warned_no_database = False
+        self._reset(None)
+
+    # --- feeding -------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Take in the trades closed since the last call (all of them after a (re)start)."""
+        with self._lock:
+            mode = DATABASE if Trade.use_db else BACKTEST
+            restarted = isinstance(self._feed, BacktestTradeFeed) and self._feed.restarted
+            if mode != self._mode or restarted:
+                self._reset(mode)
+            if mode == DATABASE and not hasattr(Trade, "session"):
+                if not self._warned_no_database:
+                    logger.info("No trade database in this mode: all pairs count as enabled")
+                    self._warned_no_database = True
+                return
+            trades = self._feed.new_closed()
+            if not self._replayed:
+                self._replay(trades)
+            elif trades:
+                for trade in trades:
+                    self._apply_trade(trade, announce=True)
+                self._save_snapshot()
+
+    def record_paper(self, pair: str, at: int, is_win: bool) -> bool:
+        """Count a resolved paper trade; True when it re-enabled the pair."""
+        with self._lock:
+            enabled = self._apply_paper(pair, at, is_win, announce=True)
+            self._save_snapshot()
+            return enabled
+
+    def _replay(self, trades: list[ClosedTrade]) -> None:
+        """Rebuild from history in time order; past transitions are not announced again."""
+        paper = self.paper_store.closed_trades() if self._mode == DATABASE else []
+        merged: list[tuple[int, int, int, ClosedTrade | ClosedPaperTrade]] = [
+            (trade.closed_at, 0, trade.trade_id, trade) for trade in trades
+        ]
+        merged += [(item.closed_at, 1, item.id, item) for item in paper]
+        merged.sort(key=lambda entry: entry[:3])
+        for _, _, _, item in merged:
+            if isinstance(item, ClosedPaperTrade):
+                self._apply_paper(item.pair, item.closed_at, item.is_win, announce=False)
+            else:
+                self._apply_trade(item, announce=False)
+        self._replayed = True
+        if merged:
+            logger.info(
+                "Symbol performance rebuilt from %d closed trades and %d paper trades; "
+                "disabled pairs: %s",
+                len(trades),
+                len(paper),
+                ", ".join(self.disabled_pairs()) or "none",
+            )
+            self._save_snapshot()
+
+    def _apply_trade(self, trade: ClosedTrade, *, announce: bool) -> None:
+        was_enabled = self.manager.should_trade_symbol(trade.pair)
+        stats = self.manager.update_stats(trade.pair, trade.pnl, trade.r_multiple, trade.pnl > 0)
+        if was_enabled and not stats.is_enabled:
+            self._disabled_at[trade.pair] = trade.closed_at
+            if announce:
+                self._events.append(
+                    PairEvent(
+                        trade.pair, DISABLED, trade.closed_at, disable_message(stats, self.config)
+                    )
+                )
+
+    def _apply_paper(self, pair: str, at: int, is_win: bool, *, announce: bool) -> bool:
+        if self.manager.should_trade_symbol(pair):
+            return False
+        stats = self.manager.record_paper_trade(pair, is_win)
+        if not stats.is_enabled:
+            return False
+        self._disabled_at.pop(pair, None)
+        if announce:
+            self._events.append(PairEvent(pair, REENABLED, at, reenable_message(pair, self.config)))
+        return True
+
+    def _reset(self, mode: str | None) -> None:
+        self._mode = mode
+        self.manager = SymbolPerformanceManager(self.config, persistence_file=None)
+        self._disabled_at: dict[str, int] = {}
+        self._events: list[PairEvent] = []
+        self._replayed = mode == BACKTEST  # a backtest starts empty: nothing to replay
+        self._feed: DatabaseTradeFeed | BacktestTradeFeed
+        if mode == BACKTEST:
+            self._feed = BacktestTradeFeed(self.risk_money_of)
+            self.paper_store = PaperTradeStore.in_memory()
+        else:
+            self._feed = DatabaseTradeFeed()
+            self.paper_store = (
+                PaperTradeStore(Trade.session.get_bind())
+                if mode == DATABASE and hasattr(Trade, "session")
+                else PaperTradeStore.in_memory()
+            )
+        self.generation += 1
+
+    def _save_snapshot(self) -> None:
+        if self.config.persistence_file:
+            save_snapshot(Path(self.config.persistence_file), self.manager.all_stats())
+
+    # --- reading -------------------------------------------------------------------------
+
+    def set_risk_money_lookup(self, lookup: RiskMoneyLookup | None) -> None:
+        """Backtests: where the strategy keeps each trade's risk money (see closed_trades)."""
+        with self._lock:
+            self.risk_money_of = lookup
+            if isinstance(self._feed, BacktestTradeFeed):
+                self._feed.risk_money_of = lookup
+
+    def is_enabled(self, pair: str) -> bool:
+        return self.manager.should_trade_symbol(pair)
+
+    def stats(self, pair: str) -> SymbolStats:
+        return self.manager.get_stats(pair)
+
+    def risk_modifier(self, pair: str) -> float:
+        """Fraction of normal risk for the pair, from every trade closed so far."""
+        self.sync()
+        return self.manager.get_risk_modifier(pair)
+
+    def disabled_pairs(self) -> list[str]:
+        return sorted(
+            pair for pair, stats in self.manager.all_stats().items() if not stats.is_enabled
+        )
+
+    def disabled_since(self, pair: str) -> int | None:
+        """Epoch seconds of the close that disabled the pair (None while it is enabled)."""
+        return self._disabled_at.get(pair)
+
+    def take_events(self) -> list[PairEvent]:
+        with self._lock:
+            events, self._events = self._events, []
+            return events
+
+
+def disable_message(stats: SymbolStats, config: SymbolPerformanceConfig) -> str:
+    return (
+        f"{stats.symbol} disabled after {stats.consecutive_losses} consecutive losses "
+        f"(win rate {stats.win_rate:.0%}, average R {stats.avg_R:.2f} over "
+        f"{stats.total_trades} trades); {config.consecutive_win_reenable_threshold} "
+        "consecutive paper wins re-enable it"
+    )
+
+
+def reenable_message(pair: str, config: SymbolPerformanceConfig) -> str:
+    return (
+        f"{pair} re-enabled after {config.consecutive_win_reenable_threshold} "
+        "consecutive paper wins"
+    )
+
+
+_trackers: dict[SymbolPerformanceConfig, PairPerformanceTracker] = {}
+_trackers_lock = threading.Lock()
+
+
+def get_tracker(config: Mapping[str, Any]) -> PairPerformanceTracker:
+    """The process-wide tracker for this Freqtrade config's symbol-performance settings."""
+    settings = QuantSettings.load(config.get("quant"), os.environ).symbol_performance
+    with _trackers_lock:
+        tracker = _trackers.get(settings)
+        if tracker is None:
+            tracker = _trackers[settings] = PairPerformanceTracker(settings)
+        return tracker

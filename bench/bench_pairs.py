@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from freqtrade.persistence import Trade, init_db
 from freqtrade.resolvers import PairListResolver
+from results_file import RESULTS, write_section
 from sqlalchemy import insert
 
 from freqtrade_quant_plugin.adapters.pair_tracker import PairPerformanceTracker
@@ -29,7 +30,6 @@ PAIRS = [f"P{index:03d}/USDT" for index in range(500)]
 TRADES = 100_000
 NEW_TRADES = 300
 REPEATS = 5
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADING = "## Pair performance"
 T0 = datetime(2024, 1, 1)
 # High thresholds keep most pairs enabled, so the filter keeps (and checks) all 500.
@@ -127,22 +127,6 @@ def run() -> dict[str, float]:
     return figures
 
 
-def write_section(text: str) -> None:
-    """Replace only the text between our heading and the next `## ` heading."""
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    lines = old.splitlines(keepends=True)
-    section = f"{HEADING}\n\n{text.rstrip()}\n\n"
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == HEADING), None)
-    if start is None:
-        new = old.rstrip() + "\n\n" + section
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        new = "".join(lines[:start]) + section + "".join(lines[end:])
-    RESULTS.write_text(new.rstrip() + "\n")
-
-
 def main() -> None:
     figures = run()
     ratio = figures["update_100k_ms"] / figures["update_10k_ms"]
@@ -168,7 +152,7 @@ def main() -> None:
         ]
     )
     print(text)
-    write_section(text)
+    write_section(HEADING, text)
     print(f"wrote {RESULTS}")
 
 

@@ -11,17 +11,16 @@ import platform
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import talib
+from results_file import RESULTS, write_section
 
 from freqtrade_quant_plugin.core.regime import RegimeDetector, rolling_percentile_rank
 
 CANDLES = 1_000_000
 REPEATS = 3
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADING = "## Regime detection"
 
 
@@ -72,22 +71,6 @@ def peak_traced_mib(run: Callable[[pd.DataFrame], object], frame: pd.DataFrame) 
     return peak / 2**20
 
 
-def write_section(text: str) -> None:
-    """Replace only the text between our heading and the next `## ` heading."""
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    lines = old.splitlines(keepends=True)
-    section = f"{HEADING}\n\n{text.rstrip()}\n\n"
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == HEADING), None)
-    if start is None:
-        new = old.rstrip() + "\n\n" + section
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        new = "".join(lines[:start]) + section + "".join(lines[end:])
-    RESULTS.write_text(new.rstrip() + "\n")
-
-
 def main() -> None:
     frame = random_walk_candles(CANDLES)
     detector = RegimeDetector()
@@ -121,7 +104,7 @@ Peak memory traced (tracemalloc) during `detect`: {detect_peak:.0f} MiB, for an 
 frame of {frame_mib:.0f} MiB. Of `detect`'s time, {label_columns:.3f} s is pandas turning the
 three label arrays into `str` columns."""
     print(report)
-    write_section(report)
+    write_section(HEADING, report)
     print(f"\nwrote {RESULTS}")
 
 

@@ -91,6 +91,18 @@ class TradeStateCache:
                     trade.id,
                     STATE_KEY,
                 )
+            else:
+                # After a restart: says which entry facts the stops now run on.
+                logger.info(
+                    "Trade %s %s: entry state rebuilt from the trade DB (regime %s, ATR %.8g, "
+                    "stop %.8g, take-profit %.8g)",
+                    trade.id,
+                    state.pair,
+                    state.regime,
+                    state.atr,
+                    state.stop_price,
+                    state.take_profit_price,
+                )
         self._states[trade.id] = state
         return state
 

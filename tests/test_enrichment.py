@@ -181,3 +181,14 @@ def test_unknown_stage_and_side():
 def test_inconsistent_entries_raise(changes):
     with pytest.raises(ValueError):
         guide_entry(**changes)
+
+
+def test_unset_consensus_is_left_out_of_the_entry_line():
+    entry = enrich_trade_entry(
+        symbol="BTC/USDT", action="LONG", entry_price=50_000.0, quantity=0.1,
+        stop_loss=48_000.0, take_profit=54_000.0, atr=1_000.0, regime="HIGH_VOL",
+    )  # fmt: skip
+    assert entry["consensus"] == "UNKNOWN"
+    assert format_trade_log_message(entry, "ENTRY") == (
+        "LONG BTC/USDT ENTRY @ 50,000 | SL 48,000 (-4.0%) | TP 54,000 (+8.0%) | R:R 2.0 | HIGH_VOL"
+    )

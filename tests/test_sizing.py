@@ -74,6 +74,8 @@ def test_market_impact_shrinks_the_size_to_the_cost_limit():
     assert thin.skip_reason is None
     assert thin.size < plan().size
     assert thin.cost.cost_in_R == pytest.approx(RISK.max_cost_in_R, rel=1e-6)
+    assert thin.risk_money == plan().risk_money  # the budget; the cut size risks less
+    assert thin.size * 1_500.0 < thin.risk_money
 
 
 @given(

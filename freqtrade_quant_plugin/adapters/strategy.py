@@ -63,6 +63,7 @@ from freqtrade_quant_plugin.core.sizing import RiskConfig, max_leverage_for_stop
 from freqtrade_quant_plugin.core.stop_levels import (
     BREAKEVEN,
     TRAILING,
+    StopLevel,
     StopRules,
     current_stop,
 )
@@ -141,7 +142,8 @@ class QuantStrategy(IStrategy):
 
     @property
     def _is_simulated(self) -> bool:
-        return self._runmode in (RunMode.BACKTEST, RunMode.HYPEROPT)
+        """Backtests, hyperopt and Freqtrade's analysis commands (which run backtests)."""
+        return not self._is_live
 
     def _log_decision(self, message: str, *args: Any) -> None:
         """Skips, clamps and trade lines: INFO for a bot, DEBUG (shown with -v) in backtests."""
@@ -354,6 +356,15 @@ class QuantStrategy(IStrategy):
         if plan.skip_reason:
             self._log_decision("%s: no %s entry: %s", pair, side, plan.skip_reason)
             return 0.0
+        if plan.size * stop_distance < plan.risk_money * (1 - 1e-9):
+            self._log_decision(
+                "%s: cost gate: size cut to %.8g, risking %.2f of %.2f (max_cost_in_R %.2f)",
+                pair,
+                plan.size,
+                plan.size * stop_distance,
+                plan.risk_money,
+                risk_config.max_cost_in_R,
+            )
         stake = plan.size * current_rate / leverage
         if stake > max_stake:
             self._log_decision(
@@ -539,17 +550,23 @@ class QuantStrategy(IStrategy):
         reason = trade.exit_reason or ""
         if reason != "trailing_stop_loss":
             return reason
-        level = current_stop(
+        level = self._stop_level(trade, state, None, current_time)
+        return _STOP_EXIT_REASONS.get(level.stage, "stop_loss")
+
+    def _stop_level(
+        self, trade: Trade, state: EntryState, current_rate: float | None, current_time: datetime
+    ) -> StopLevel:
+        """Where the stop stands now: initial, breakeven or trailing (core.stop_levels)."""
+        return current_stop(
             is_short=state.is_short,
             entry_price=state.entry_price,
             initial_stop=state.stop_price,
             breakeven_price=state.breakeven_price,
             atr=state.atr,
             rules=state.rules,
-            best_price=self._best_price(trade, state, None),
+            best_price=self._best_price(trade, state, current_rate),
             after_entry_candle=current_time > trade.open_date_utc,
         )
-        return _STOP_EXIT_REASONS.get(level.stage, "stop_loss")
 
     def _trade_state(self, trade: Trade) -> EntryState | None:
         return self._states.get(trade, use_database=self._is_live)
@@ -577,16 +594,7 @@ class QuantStrategy(IStrategy):
         state = self._trade_state(trade)
         if state is None:
             return None
-        level = current_stop(
-            is_short=state.is_short,
-            entry_price=state.entry_price,
-            initial_stop=state.stop_price,
-            breakeven_price=state.breakeven_price,
-            atr=state.atr,
-            rules=state.rules,
-            best_price=self._best_price(trade, state, current_rate),
-            after_entry_candle=current_time > trade.open_date_utc,
-        )
+        level = self._stop_level(trade, state, current_rate, current_time)
         sign = -1.0 if state.is_short else 1.0
         # Only a real move is returned: Freqtrade marks any raise as trailing, and a
         # re-rounded copy of the same stop would mislabel an initial stop-out.

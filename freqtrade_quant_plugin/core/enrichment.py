@@ -140,7 +140,7 @@ def format_trade_log_message(enriched: Mapping[str, Any], stage: str) -> str:
             _level("SL", enriched["stop_loss"], entry_price),
             _level("TP", enriched["take_profit"], entry_price),
             _optional("R:R {:.1f}", enriched.get("risk_reward_ratio")),
-            _optional("{}", enriched.get("consensus")),
+            _optional("{}", _known(enriched.get("consensus"))),
             _optional("{}", enriched.get("regime_at_entry")),
         ]
     else:
@@ -180,3 +180,8 @@ def _level(label: str, price: float, entry_price: float) -> str:
 
 def _optional(template: str, value: object) -> str | None:
     return None if value is None or value == "" else template.format(value)
+
+
+def _known(label: object) -> object:
+    """UNKNOWN is the marker of a label nobody set: a log line leaves it out."""
+    return None if label == UNKNOWN else label

@@ -9,14 +9,11 @@ not (fees and slippage are proportional to size, so no size makes them smaller i
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from freqtrade_quant_plugin.core.costs import CostEstimate, CostModel
 from freqtrade_quant_plugin.core.regime import EXTREME_VOL, HIGH_VOL, LOW_VOL, NORMAL_VOL
 from freqtrade_quant_plugin.core.validation import check_range
-
-logger = logging.getLogger(__name__)
 
 _BISECTION_STEPS = 60
 
@@ -53,7 +50,10 @@ class RiskConfig:
 
 @dataclass(frozen=True)
 class PositionPlan:
-    """What to buy and why; `skip_reason` set means: take no trade."""
+    """What to buy and why; `skip_reason` set means: take no trade.
+
+    `risk_money` is the budget; a size cut by the cost gate risks less (size x stop distance).
+    """
 
     size: float
     risk_money: float
@@ -108,14 +108,7 @@ def plan_position(
             low = middle
         else:
             high = middle
-    logger.info(
-        "Cost gate: size cut from %.8g to %.8g (costs %.3fR at full size, limit %.3fR)",
-        size,
-        low,
-        cost.cost_in_R,
-        config.max_cost_in_R,
-    )
-    return PositionPlan(low, low * stop_distance, stop_price, estimate(low))
+    return PositionPlan(low, risk_money, stop_price, estimate(low))
 
 
 def max_leverage_for_stop(

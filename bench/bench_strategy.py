@@ -212,8 +212,10 @@ Target: at most 1.15x. The floor pays Freqtrade's per-candle callback loop; the 
 own callbacks (O(1) cache lookups per candle and trade, sizing per entry, records per fill)
 are the second row. The difference between the first two rows is the paper trading of
 pairs disabled by their losing streak (`adapters/paper_engine.py`, run from
-`bot_loop_start`): it converts the whole analysed frame of each disabled pair to epoch
-seconds on every candle, so its cost grows with the square of the backtest length.
+`bot_loop_start`): per candle and disabled pair it binary-searches the numpy arrays the
+strategy recorded when it analysed the pair (`adapters/signal_rows.py`) and feeds the newly
+closed candle to the pair's paper trade, so its cost grows linearly with the backtest
+length; most of what remains is storing each paper trade's opening and result.
 """
     print(section)
     if not args.no_write:

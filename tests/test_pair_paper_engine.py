@@ -13,6 +13,7 @@ from freqtrade.persistence import LocalTrade, PairLocks, Trade
 
 from freqtrade_quant_plugin.adapters.pair_locks import lock_reason
 from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
+from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
 from freqtrade_quant_plugin.core.settings import QuantSettings
 
 HOUR = timedelta(hours=1)
@@ -48,6 +49,7 @@ def candles(n: int, signals: list[int], up: bool = True) -> pd.DataFrame:
             "volume": 1000.0,
             "atr": 1.0,
             "regime": "NORMAL_VOL",
+            "volatility_regime": "NORMAL_VOL",
             "enter_long": enter,
         }
     )
@@ -56,23 +58,24 @@ def candles(n: int, signals: list[int], up: bool = True) -> pd.DataFrame:
 class FakeDataProvider:
     runmode = RunMode.BACKTEST
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
+    def __init__(self) -> None:
         self.messages: list[str] = []
-
-    def get_analyzed_dataframe(self, pair, timeframe):
-        return self.frame, START  # the whole frame: the engine must cut it itself
 
     def send_msg(self, message, *, always_send=False):
         self.messages.append(message)
 
 
 def strategy(frame: pd.DataFrame) -> SimpleNamespace:
+    """A backtest's view: the whole analysed frame is recorded, the engine must cut it."""
+    table = SignalTable()
+    table.record("ETH/USDT", frame)
+    table.record_signals("ETH/USDT", frame)
     return SimpleNamespace(
         timeframe="1h",
         can_short=False,
         config={"trading_mode": "spot", "quant": QUANT},
-        dp=FakeDataProvider(frame),
+        dp=FakeDataProvider(),
+        signal_table=table,
     )
 
 
@@ -99,13 +102,17 @@ def backtest_mode():
     Trade.use_db, PairLocks.use_db = True, True
 
 
-def run_engine(frame: pd.DataFrame, until_hours: int) -> PairPerformanceHooks:
-    fake = strategy(frame)
+def run_engine(
+    frame: pd.DataFrame, until_hours: int, fake: SimpleNamespace | None = None
+) -> PairPerformanceHooks:
+    fake = fake or strategy(frame)
     hooks = PairPerformanceHooks(fake, QuantSettings.load(QUANT, {}))
     LocalTrade.bt_trades = [losing_trade(1, 2), losing_trade(2, 4)]  # a fresh backtest run
     PairLocks.locks = []
     PairLocks.lock_pair("ETH/USDT", START + 1000 * HOUR, lock_reason("2 losses"), now=START)
     for hour in range(1, until_hours + 1):
+        if hasattr(fake, "now_hours"):
+            fake.now_hours = hour
         hooks.bot_loop_start(START + hour * HOUR)
     return hooks
 
@@ -157,3 +164,46 @@ def test_no_paper_trade_on_unknown_regime(backtest_mode):
     hooks = run_engine(frame, 30)
     assert hooks.tracker.stats("ETH/USDT").paper_trades == 0
     assert PairLocks.is_pair_locked("ETH/USDT", START + 30 * HOUR)
+
+
+class LiveStrategy(SimpleNamespace):
+    """A dry-run bot whose disabled pair left the whitelist: Freqtrade only downloads its
+    candles (those closed by `now_hours`), the engine has the strategy analyse them."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        dp = FakeDataProvider()
+        dp.runmode = RunMode.DRY_RUN
+        dp.get_pair_dataframe = lambda pair, timeframe: frame.iloc[: self.now_hours].copy()
+        super().__init__(**{**vars(strategy(frame)), "dp": dp, "signal_table": SignalTable()})
+        self.frame = frame
+        self.now_hours = 0
+        self.analysed: list[int] = []
+
+    def advise_indicators(self, dataframe, metadata):
+        self.analysed.append(self.now_hours)
+        self.signal_table.record(metadata["pair"], dataframe)
+        return dataframe
+
+    def advise_entry(self, dataframe, metadata):
+        self.signal_table.record_signals(metadata["pair"], dataframe)
+        return dataframe
+
+
+def test_live_analyses_a_dropped_pair_once_per_new_candle(backtest_mode):
+    fake = LiveStrategy(candles(40, signals=[6, 10]))
+    hooks = run_engine(fake.frame, 11, fake)
+    hooks.bot_loop_start(START + 11 * HOUR + HOUR / 2)  # a later loop, no new candle
+    assert fake.analysed == list(range(1, 12))
+    assert not hooks.tracker.is_enabled("ETH/USDT")
+    fake.now_hours = 12
+    hooks.bot_loop_start(START + 12 * HOUR)
+    assert hooks.tracker.is_enabled("ETH/USDT")  # at the same candle as in a backtest
+
+
+def test_live_stores_open_paper_progress_for_a_restart(backtest_mode):
+    frame = candles(40, signals=[6])
+    frame.loc[7, "high"] = 100.2  # no spike: the paper trade stays open
+    fake = LiveStrategy(frame)
+    store = run_engine(frame, 10, fake).tracker.paper_store
+    (stored,) = store.open_trades()
+    assert stored.trade.last_candle == int((START + 9 * HOUR).timestamp())

@@ -155,6 +155,30 @@ class TestSignalTable:
         assert table.candle_at("BTC/USDT", datetime(2024, 1, 1, 2, 5, tzinfo=UTC)) is None
         assert table.candle_at("BTC/USDT", datetime(2024, 1, 2, tzinfo=UTC)) is None
 
+    def test_entry_signals_stay_on_their_candles(self):
+        table = SignalTable()
+        table.record("BTC/USDT", _frame())
+        assert table.columns("BTC/USDT").enter_long is None  # not advised yet
+        advised = _frame()
+        advised["enter_long"] = [0, 1, np.nan, 0, 1, 0]
+        table.record_signals("BTC/USDT", advised)
+        columns = table.columns("BTC/USDT")
+        assert columns.enter_long.tolist() == [False, True, False, False, True, False]
+        assert not columns.enter_short.any()  # no column: no short signal
+        # A frame with other dates is recorded whole, its signals with it.
+        shifted = _frame(4, start="2024-01-01 01:00")
+        shifted["enter_long"] = [1, 0, 0, 0]
+        table.record_signals("BTC/USDT", shifted)
+        columns = table.columns("BTC/USDT")
+        assert columns.dates[0] == int(datetime(2024, 1, 1, 1, tzinfo=UTC).timestamp())
+        assert (columns.open[0], columns.enter_long.tolist()) == (
+            100.0,
+            [True, False, False, False],
+        )
+        # A new analysis drops the signals of the previous one.
+        table.record("BTC/USDT", advised)
+        assert table.columns("BTC/USDT").enter_long is None
+
 
 def _state(trade_id: int = 7) -> EntryState:
     return EntryState(

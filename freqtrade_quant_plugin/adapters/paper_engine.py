@@ -7,14 +7,17 @@ signal candle opens a paper trade at its close (core.paper_trading), later candl
 it, and the result counts towards re-enabling the pair as soon as the resolving candle
 has closed. No row after `current_time` is ever read, whatever the data source holds.
 
-Where the candles come from:
-- backtests: Freqtrade's analysed frame of the pair (`dp.get_analyzed_dataframe`), which
-  there ends one candle before the last closed one at bot_loop_start time, so a paper
-  result counts one candle later than live (never earlier);
+Where the candles come from: the strategy's signal table (`adapters/signal_rows.py`),
+numpy arrays of each analysed frame and its entry signals recorded by the strategy's
+`populate_indicators` and `advise_entry`, so a call costs two binary searches and the new
+rows (usually one) per disabled pair, and no pandas.
+- backtests: Freqtrade analyses every pair of the run once, so the table holds the whole
+  frame, later candles included; the engine reads it only up to `current_time` minus one
+  timeframe, like a live bot;
 - live and dry-run: a disabled pair dropped from the whitelist is no longer analysed by
   Freqtrade, so the strategy lists disabled pairs in `informative_pairs` (Freqtrade keeps
   downloading their candles) and the engine runs the strategy's `advise_indicators` and
-  `advise_entry` on them itself, once per new candle.
+  `advise_entry` on them itself (which records them in the table), once per new candle.
 
 Rules: the first candle after the one that disabled the pair (the disabling close
 included) can signal; one paper trade per pair at a time; a candle that resolves a paper
@@ -31,7 +34,6 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from freqtrade.enums import RunMode
 from freqtrade.exchange import timeframe_to_seconds
 
@@ -39,6 +41,7 @@ from freqtrade_quant_plugin.adapters.closed_trades import epoch
 from freqtrade_quant_plugin.adapters.pair_locks import release_pair_lock
 from freqtrade_quant_plugin.adapters.pair_tracker import PairPerformanceTracker
 from freqtrade_quant_plugin.adapters.paper_store import StoredPaperTrade
+from freqtrade_quant_plugin.adapters.signal_rows import PairColumns
 from freqtrade_quant_plugin.core.costs import CostModel
 from freqtrade_quant_plugin.core.exit_policy import ExitParams
 from freqtrade_quant_plugin.core.paper_trading import Candle, PaperTrade
@@ -65,31 +68,37 @@ class PaperTradeEngine:
         exit_policy: dict[str, ExitParams],
         cost_model: CostModel,
     ) -> None:
+        """`strategy` provides `signal_table`, `dp`, `timeframe`, `can_short`, `config`,
+        and live `advise_indicators` / `advise_entry`."""
         self._strategy = strategy
         self._tracker = tracker
         self._rules = {regime: StopRules.from_exit_params(p) for regime, p in exit_policy.items()}
         self._costs = cost_model
         self._timeframe = strategy.timeframe
         self._tf_seconds = timeframe_to_seconds(strategy.timeframe)
+        self._can_short = bool(getattr(strategy, "can_short", False)) and (
+            strategy.config.get("trading_mode", "spot") != "spot"
+        )
         self._generation = -1
         self._progress: dict[str, _PairProgress] = {}
-        self._live_frames: dict[str, tuple[int, pd.DataFrame]] = {}
+        self._live_analysed: dict[str, int] = {}  # pair -> last raw candle analysed live
 
     def advance(self, current_time: datetime) -> None:
         """Read the candles closed by `current_time` for every disabled pair."""
         if self._generation != self._tracker.generation:
             self._generation = self._tracker.generation
             self._progress.clear()
-            self._live_frames.clear()
+            self._live_analysed.clear()
         cutoff = epoch(current_time) - self._tf_seconds
+        live = self._strategy.dp.runmode in _LIVE_MODES
         for pair in self._tracker.disabled_pairs():
             progress = self._progress.get(pair) or self._start(pair)
             if progress is None:
                 continue
-            frame = self._closed_frame(pair, cutoff)
-            if frame is None:
+            columns = self._analysed(pair, cutoff, live)
+            if columns is None:
                 continue
-            if self._follow(pair, progress, frame, current_time):
+            if self._follow(pair, progress, columns, cutoff, current_time, live):
                 del self._progress[pair]
 
     def _start(self, pair: str) -> _PairProgress | None:
@@ -105,31 +114,46 @@ class PaperTradeEngine:
         progress = self._progress[pair] = _PairProgress(last_seen, open_trade)
         return progress
 
+    def _analysed(self, pair: str, cutoff: int, live: bool) -> PairColumns | None:
+        """The pair's analysed candles with entry signals (None when there are none yet)."""
+        table = self._strategy.signal_table
+        columns = table.columns(pair)
+        if live and not _covers(columns, cutoff):
+            self._analyse_live(pair)
+            columns = table.columns(pair)
+        if columns is None or columns.enter_long is None:
+            return None
+        return columns
+
     def _follow(
-        self, pair: str, progress: _PairProgress, frame: pd.DataFrame, current_time: datetime
+        self,
+        pair: str,
+        progress: _PairProgress,
+        columns: PairColumns,
+        cutoff: int,
+        current_time: datetime,
+        live: bool,
     ) -> bool:
-        """Feed the new closed candles; True once the pair is re-enabled."""
-        dates = _epoch_seconds(frame["date"])
+        """Feed the new closed candles (dated <= cutoff); True once the pair is re-enabled.
+
+        An open paper trade's progress is stored for a bot's restart; a backtest has none,
+        and storing it on every candle would be most of the engine's cost there.
+        """
+        dates = columns.dates
         start = int(np.searchsorted(dates, progress.last_seen, side="right"))
-        if start >= dates.shape[0]:
-            return False
-        columns = {
-            name: frame[name].to_numpy()[start:]
-            for name in ("open", "high", "low", "close", "atr", "regime")
-        }
-        long_signal = _signal(frame, "enter_long")[start:]
-        short_signal = _signal(frame, "enter_short")[start:] if self._can_short else None
+        end = int(np.searchsorted(dates, cutoff, side="right"))
         moved = False
-        for offset, date in enumerate(dates[start:].tolist()):
+        for index in range(start, end):
+            date = int(dates[index])
             progress.last_seen = date
             stored = progress.open_trade
             if stored is not None:
                 candle = Candle(
                     date,
-                    float(columns["open"][offset]),
-                    float(columns["high"][offset]),
-                    float(columns["low"][offset]),
-                    float(columns["close"][offset]),
+                    float(columns.open[index]),
+                    float(columns.high[index]),
+                    float(columns.low[index]),
+                    float(columns.close[index]),
                 )
                 outcome = stored.trade.feed(candle)
                 moved = True
@@ -150,17 +174,18 @@ class PaperTradeEngine:
                     release_pair_lock(pair, current_time)
                     return True
                 continue
-            is_short = short_signal is not None and bool(short_signal[offset])
-            if bool(long_signal[offset]) or is_short:
+            is_long = bool(columns.enter_long[index])
+            is_short = self._can_short and bool(columns.enter_short[index])
+            if is_long or is_short:
                 progress.open_trade = self._open(
                     pair,
-                    is_short=is_short and not bool(long_signal[offset]),
+                    is_short=is_short and not is_long,
                     signal_date=date,
-                    close=float(columns["close"][offset]),
-                    atr=float(columns["atr"][offset]),
-                    regime=str(columns["regime"][offset]),
+                    close=float(columns.close[index]),
+                    atr=float(columns.atr[index]),
+                    regime=str(columns.regime[index]),
                 )
-        if moved and progress.open_trade is not None:
+        if live and moved and progress.open_trade is not None:
             self._tracker.paper_store.save_progress(
                 progress.open_trade.id, progress.open_trade.trade
             )
@@ -204,51 +229,27 @@ class PaperTradeEngine:
         )
         return StoredPaperTrade(paper_id, trade)
 
-    @property
-    def _can_short(self) -> bool:
-        return bool(getattr(self._strategy, "can_short", False)) and (
-            self._strategy.config.get("trading_mode", "spot") != "spot"
-        )
-
-    def _closed_frame(self, pair: str, cutoff: int) -> pd.DataFrame | None:
-        """The analysed candles of the pair dated <= cutoff (None when there are none)."""
-        dp = self._strategy.dp
-        frame, _ = dp.get_analyzed_dataframe(pair, self._timeframe)
-        if dp.runmode in _LIVE_MODES and (frame.empty or _last_date(frame) < cutoff):
-            frame = self._analyse_live(pair)
-        if frame is None or frame.empty:
-            return None
-        dates = _epoch_seconds(frame["date"])
-        end = int(np.searchsorted(dates, cutoff, side="right"))
-        return frame.iloc[:end] if end else None
-
-    def _analyse_live(self, pair: str) -> pd.DataFrame | None:
-        """Indicators and entry signals of a pair Freqtrade no longer analyses itself."""
+    def _analyse_live(self, pair: str) -> None:
+        """Indicators and entry signals of a pair Freqtrade no longer analyses itself; the
+        strategy records them in its signal table."""
         raw = self._strategy.dp.get_pair_dataframe(pair, self._timeframe)
         if raw is None or raw.empty:
             logger.info("No candles for disabled %s yet (is it in informative_pairs?)", pair)
-            return None
-        last = _last_date(raw)
-        cached = self._live_frames.get(pair)
-        if cached is not None and cached[0] == last:
-            return cached[1]
+            return
+        last = epoch(raw["date"].iloc[-1])
+        if self._live_analysed.get(pair) == last:
+            return
         metadata = {"pair": pair}
         frame = self._strategy.advise_indicators(raw.copy(), metadata)
-        frame = self._strategy.advise_entry(frame, metadata)
-        self._live_frames[pair] = (last, frame)
-        return frame
+        self._strategy.advise_entry(frame, metadata)
+        self._live_analysed[pair] = last
 
 
-def _signal(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame.columns:
-        return np.zeros(len(frame), dtype=bool)
-    return frame[column].fillna(0).to_numpy(dtype=np.float64) == 1
-
-
-def _epoch_seconds(dates: pd.Series) -> np.ndarray:
-    values = pd.to_datetime(dates, utc=True)
-    return values.dt.tz_localize(None).to_numpy(dtype="datetime64[s]").astype(np.int64)
-
-
-def _last_date(frame: pd.DataFrame) -> int:
-    return int(_epoch_seconds(frame["date"].iloc[-1:])[0])
+def _covers(columns: PairColumns | None, cutoff: int) -> bool:
+    """Whether the recorded candles, signals included, reach the last closed candle."""
+    return (
+        columns is not None
+        and columns.enter_long is not None
+        and columns.dates.shape[0] > 0
+        and int(columns.dates[-1]) >= cutoff
+    )

@@ -2,7 +2,8 @@
 
 Freqtrade calls the per-trade callbacks once per candle and open trade; a DataFrame lookup
 there costs more than the whole decision. `populate_indicators` records each pair's
-columns as numpy arrays once, and callbacks binary-search the candle dates.
+columns as numpy arrays once, `advise_entry` adds the entry signals, and callbacks and the
+paper-trade engine binary-search the candle dates.
 
 The signal candle of an entry at `current_time` is the last CLOSED candle, dated
 `<= current_time - timeframe`: backtesting enters at the open of the candle after the
@@ -37,15 +38,20 @@ class CandleRange(NamedTuple):
     low: float
 
 
-class _PairColumns(NamedTuple):
+class PairColumns(NamedTuple):
+    """One pair's analysed candles; the signals are None until `advise_entry` ran."""
+
     dates: np.ndarray  # int64 epoch seconds, ascending
     atr: np.ndarray
     regime: np.ndarray
     volatility_regime: np.ndarray
-    close: np.ndarray
-    volume: np.ndarray
+    open: np.ndarray
     high: np.ndarray
     low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    enter_long: np.ndarray | None = None  # bool, aligned with `dates`
+    enter_short: np.ndarray | None = None
 
 
 def epoch_seconds(dates: pd.Series) -> np.ndarray:
@@ -58,24 +64,59 @@ def epoch_seconds(dates: pd.Series) -> np.ndarray:
     return values.astype("datetime64[s]").astype(np.int64)
 
 
+def _floats(dataframe: pd.DataFrame, column: str) -> np.ndarray:
+    return dataframe[column].to_numpy(dtype=np.float64, copy=True)
+
+
+def _entry_flags(dataframe: pd.DataFrame, column: str) -> np.ndarray:
+    """Freqtrade's rule: a signal is a 1 in the column (absent column: no signal)."""
+    if column not in dataframe.columns:
+        return np.zeros(len(dataframe), dtype=bool)
+    return dataframe[column].fillna(0).to_numpy(dtype=np.float64) == 1
+
+
 class SignalTable:
-    """Per pair: the analysed candles' dates, ATR, regimes, close, volume, high and low."""
+    """Per pair: the analysed candles' dates, ATR, regimes, OHLCV and entry signals."""
 
     def __init__(self) -> None:
-        self._pairs: dict[str, _PairColumns] = {}
+        self._pairs: dict[str, PairColumns] = {}
 
     def record(self, pair: str, dataframe: pd.DataFrame) -> None:
-        """Keep the columns of a freshly analysed frame (replaces the pair's previous ones)."""
-        self._pairs[pair] = _PairColumns(
+        """Keep the columns of a freshly analysed frame (replaces the pair's previous ones).
+
+        Signals present in it are stale (left from an earlier run), so none are kept.
+        """
+        self._pairs[pair] = PairColumns(
             dates=epoch_seconds(dataframe["date"]),
-            atr=dataframe["atr"].to_numpy(dtype=np.float64, copy=True),
+            atr=_floats(dataframe, "atr"),
             regime=dataframe["regime"].to_numpy(dtype=object, copy=True),
             volatility_regime=dataframe["volatility_regime"].to_numpy(dtype=object, copy=True),
-            close=dataframe["close"].to_numpy(dtype=np.float64, copy=True),
-            volume=dataframe["volume"].to_numpy(dtype=np.float64, copy=True),
-            high=dataframe["high"].to_numpy(dtype=np.float64, copy=True),
-            low=dataframe["low"].to_numpy(dtype=np.float64, copy=True),
+            open=_floats(dataframe, "open"),
+            high=_floats(dataframe, "high"),
+            low=_floats(dataframe, "low"),
+            close=_floats(dataframe, "close"),
+            volume=_floats(dataframe, "volume"),
         )
+
+    def record_signals(self, pair: str, dataframe: pd.DataFrame) -> None:
+        """Add the entry signals of the frame `advise_entry` returned.
+
+        They are attached to the recorded candles only when the dates are the same; a
+        frame that differs (or an unrecorded pair) is recorded whole first, so a signal
+        can never sit on another candle's row.
+        """
+        columns = self._pairs.get(pair)
+        if columns is None or not np.array_equal(columns.dates, epoch_seconds(dataframe["date"])):
+            self.record(pair, dataframe)
+            columns = self._pairs[pair]
+        self._pairs[pair] = columns._replace(
+            enter_long=_entry_flags(dataframe, "enter_long"),
+            enter_short=_entry_flags(dataframe, "enter_short"),
+        )
+
+    def columns(self, pair: str) -> PairColumns | None:
+        """The pair's recorded arrays (shared, not copied: read them, never write)."""
+        return self._pairs.get(pair)
 
     def signal_row(
         self, pair: str, current_time: datetime, timeframe_seconds: int

@@ -261,6 +261,18 @@ class QuantStrategy(IStrategy):
         self._signals.record(metadata["pair"], dataframe)
         return dataframe
 
+    def advise_entry(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """Freqtrade's entry signals, also recorded: paper trades of disabled pairs follow
+        them without touching pandas on every candle."""
+        dataframe = super().advise_entry(dataframe, metadata)
+        self._signals.record_signals(metadata["pair"], dataframe)
+        return dataframe
+
+    @property
+    def signal_table(self) -> SignalTable:
+        """The analysed candles recorded per pair (read by the paper-trade engine)."""
+        return self._signals
+
     def _signal_row(self, pair: str, current_time: datetime) -> SignalRow | None:
         row = self._signals.signal_row(pair, current_time, self._timeframe_seconds)
         if row is None or row.regime == UNKNOWN or not row.atr > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -76,6 +77,7 @@ def strategy(frame: pd.DataFrame) -> SimpleNamespace:
         config={"trading_mode": "spot", "quant": QUANT},
         dp=FakeDataProvider(),
         signal_table=table,
+        log_decision=logging.getLogger("quant_strategy").info,
     )
 
 

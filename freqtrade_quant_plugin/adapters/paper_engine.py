@@ -161,7 +161,7 @@ class PaperTradeEngine:
                     continue
                 self._tracker.paper_store.close(stored.id, stored.trade, outcome)
                 progress.open_trade, moved = None, False
-                logger.info(
+                self._strategy.log_decision(
                     "Paper trade %s %s closed: %s at %.8g, %.2fR (%s)",
                     pair,
                     "short" if stored.trade.is_short else "long",

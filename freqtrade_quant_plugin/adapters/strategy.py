@@ -145,7 +145,7 @@ class QuantStrategy(IStrategy):
         """Backtests, hyperopt and Freqtrade's analysis commands (which run backtests)."""
         return not self._is_live
 
-    def _log_decision(self, message: str, *args: Any) -> None:
+    def log_decision(self, message: str, *args: Any) -> None:
         """Skips, clamps and trade lines: INFO for a bot, DEBUG (shown with -v) in backtests."""
         logger.log(logging.DEBUG if self._is_simulated else logging.INFO, message, *args)
 
@@ -303,7 +303,7 @@ class QuantStrategy(IStrategy):
         balance = self.wallets.get_total_stake_amount() if self.wallets else 0.0
         safe = self._safe_leverage(pair, rules.k1_SL * row.atr / current_rate, balance * wanted)
         if safe < wanted:
-            self._log_decision(
+            self.log_decision(
                 "%s: leverage lowered from %.2f to %.2f so the %.2f ATR stop lies before "
                 "liquidation",
                 pair,
@@ -330,20 +330,20 @@ class QuantStrategy(IStrategy):
         self._pending.pop((pair, is_short), None)
         row = self._signal_row(pair, current_time)
         if row is None:
-            self._log_decision("%s: no %s entry: the signal candle's regime is UNKNOWN", pair, side)
+            self.log_decision("%s: no %s entry: the signal candle's regime is UNKNOWN", pair, side)
             return 0.0
         settings = self.effective_settings()
         rules = self.stop_rules(row.regime, settings)
         stop_distance = rules.k1_SL * row.atr
         target_distance = rules.k2_TP * row.atr
         if is_short and current_rate - target_distance <= 0:
-            self._log_decision("%s: no short entry: the take-profit would lie at or below 0", pair)
+            self.log_decision("%s: no short entry: the take-profit would lie at or below 0", pair)
             return 0.0
         if self.config.get("trading_mode") == TradingMode.FUTURES and leverage > 1.0:
             balance_notional = self.wallets.get_total_stake_amount() * leverage
             safe = self._safe_leverage(pair, stop_distance / current_rate, balance_notional)
             if leverage > safe:
-                self._log_decision(
+                self.log_decision(
                     "%s: no entry: leverage %.2f would liquidate before the stop (safe %.2f)",
                     pair,
                     leverage,
@@ -366,10 +366,10 @@ class QuantStrategy(IStrategy):
             candle_volume=row.volume,
         )
         if plan.skip_reason:
-            self._log_decision("%s: no %s entry: %s", pair, side, plan.skip_reason)
+            self.log_decision("%s: no %s entry: %s", pair, side, plan.skip_reason)
             return 0.0
         if plan.size * stop_distance < plan.risk_money * (1 - 1e-9):
-            self._log_decision(
+            self.log_decision(
                 "%s: cost gate: size cut to %.8g, risking %.2f of %.2f (max_cost_in_R %.2f)",
                 pair,
                 plan.size,
@@ -379,7 +379,7 @@ class QuantStrategy(IStrategy):
             )
         stake = plan.size * current_rate / leverage
         if stake > max_stake:
-            self._log_decision(
+            self.log_decision(
                 "%s: stake %.2f clamped to the available maximum %.2f (less risk than planned)",
                 pair,
                 stake,
@@ -387,7 +387,7 @@ class QuantStrategy(IStrategy):
             )
             stake = max_stake
         if min_stake and stake < min_stake:
-            self._log_decision(
+            self.log_decision(
                 "%s: no %s entry: the risk allows a stake of %.2f, below the exchange minimum "
                 "%.2f (never raised beyond the risk)",
                 pair,
@@ -482,7 +482,7 @@ class QuantStrategy(IStrategy):
             trade_records.store_on_trade(trade, {STATE_KEY: state.to_dict(), **record})
         else:
             self._entry_records[state.trade_id] = record
-        self._log_decision(format_trade_log_message(record, "ENTRY"))
+        self.log_decision(format_trade_log_message(record, "ENTRY"))
 
     def _rebuild_pending(self, trade: Trade) -> _PendingEntry | None:
         """Sizing facts of an entry placed before a restart (or forced): from its signal row."""
@@ -556,7 +556,7 @@ class QuantStrategy(IStrategy):
                     **record,
                 },
             )
-        self._log_decision(format_trade_log_message(record, "EXIT"))
+        self.log_decision(format_trade_log_message(record, "EXIT"))
 
     def _plugin_exit_reason(self, trade: Trade, state: EntryState, current_time: datetime) -> str:
         reason = trade.exit_reason or ""

@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import StaticPool
 
+from freqtrade_quant_plugin.adapters.closed_trades import epoch
 from freqtrade_quant_plugin.core.paper_trading import PaperOutcome, PaperTrade
 
 logger = logging.getLogger(__name__)
@@ -78,10 +79,6 @@ class ClosedPaperTrade(NamedTuple):
 
 def _naive_utc(epoch_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch_seconds, tz=UTC).replace(tzinfo=None)
-
-
-def _epoch(moment: datetime) -> int:
-    return int(moment.replace(tzinfo=UTC).timestamp())
 
 
 class PaperTradeStore:
@@ -167,7 +164,7 @@ class PaperTradeStore:
             rows = connection.execute(statement).all()
         return [
             ClosedPaperTrade(
-                row.id, row.pair, _epoch(row.closed_at), bool(row.is_win), row.r_multiple
+                row.id, row.pair, epoch(row.closed_at), bool(row.is_win), row.r_multiple
             )
             for row in rows
         ]

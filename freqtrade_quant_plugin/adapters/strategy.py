@@ -46,6 +46,7 @@ from freqtrade_quant_plugin.adapters.exchange_facts import (
     freqtrade_fee_rate,
     maintenance_margin_rate,
 )
+from freqtrade_quant_plugin.adapters.live_stops import PassedStops, is_passed, stop_reason
 from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
 from freqtrade_quant_plugin.adapters.parameters import (
     Tunable,
@@ -61,8 +62,6 @@ from freqtrade_quant_plugin.core.regime import REGIMES, UNKNOWN, RegimeDetector
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.sizing import RiskConfig, max_leverage_for_stop, plan_position
 from freqtrade_quant_plugin.core.stop_levels import (
-    BREAKEVEN,
-    TRAILING,
     StopLevel,
     StopRules,
     current_stop,
@@ -75,7 +74,6 @@ TAKE_PROFIT = "take_profit"
 MAX_DURATION = "max_duration"
 # regime -> the number plotted in the `regime_code` column (UNKNOWN is -1)
 REGIME_CODES: dict[str, int] = {regime: code for code, regime in enumerate(REGIMES)}
-_STOP_EXIT_REASONS = {BREAKEVEN: "breakeven_stop", TRAILING: "trailing_stop"}
 
 
 class _PendingEntry(NamedTuple):
@@ -130,6 +128,7 @@ class QuantStrategy(IStrategy):
         self._pending: dict[tuple[str, bool], _PendingEntry] = {}
         self._entry_records: dict[int, dict[str, Any]] = {}
         self._last_loop_time: datetime | None = None
+        self._passed_stops = PassedStops()
 
     # ----------------------------------------------------------------- start-up and runs
     @property
@@ -139,6 +138,13 @@ class QuantStrategy(IStrategy):
     @property
     def _is_live(self) -> bool:
         return self._runmode in (RunMode.LIVE, RunMode.DRY_RUN)
+
+    @property
+    def _stop_on_exchange_live(self) -> bool:
+        """Freqtrade leaves stops to the exchange order (and never checks them itself)."""
+        return bool(self.order_types.get("stoploss_on_exchange")) and not self.config.get(
+            "dry_run", True
+        )
 
     @property
     def _is_simulated(self) -> bool:
@@ -562,8 +568,7 @@ class QuantStrategy(IStrategy):
         reason = trade.exit_reason or ""
         if reason != "trailing_stop_loss":
             return reason
-        level = self._stop_level(trade, state, None, current_time)
-        return _STOP_EXIT_REASONS.get(level.stage, "stop_loss")
+        return stop_reason(self._stop_level(trade, state, None, current_time))
 
     def _stop_level(
         self, trade: Trade, state: EntryState, current_rate: float | None, current_time: datetime
@@ -612,6 +617,9 @@ class QuantStrategy(IStrategy):
         # re-rounded copy of the same stop would mislabel an initial stop-out.
         if not after_fill and (level.price - trade.stop_loss) * sign <= 0:
             return None
+        if self._is_live and is_passed(level.price, current_rate, state.is_short):
+            # A distance from the price cannot express a passed stop (Freqtrade ignores 0).
+            return self._passed_stops.passed_stop_distance(trade, level, current_rate)
         return stoploss_from_absolute(
             level.price, current_rate, is_short=state.is_short, leverage=state.leverage
         )
@@ -628,6 +636,13 @@ class QuantStrategy(IStrategy):
         state = self._trade_state(trade)
         if state is None:
             return None
+        if self._is_live:
+            level = self._stop_level(trade, state, current_rate, current_time)
+            reason = self._passed_stops.stop_exit_reason(
+                trade, level, current_rate, self._stop_on_exchange_live
+            )
+            if reason:
+                return reason
         if current_time - trade.open_date_utc >= timedelta(hours=state.rules.max_duration_hours):
             return MAX_DURATION
         sign = -1.0 if state.is_short else 1.0

@@ -8,6 +8,7 @@ the market lookup and the message queue are stubbed.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -15,13 +16,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from freqtrade.enums import RunMode, TradingMode
 from freqtrade.persistence import Order, Trade, init_db
 from freqtrade_support import REPO_ROOT
 
+from freqtrade_quant_plugin.adapters import pair_tracker
+
 STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 PAIR = "BTC/USDT"
 FEE = 0.0004
+
+
+@pytest.fixture(autouse=True)
+def fresh_pair_trackers() -> Iterator[None]:
+    """The process-wide pair trackers remember trade ids; each test has its own trade DB."""
+    pair_tracker._trackers.clear()
+    yield
+    pair_tracker._trackers.clear()
 
 
 def load_strategy_class() -> type:
@@ -57,7 +69,7 @@ class Messages:
 
 
 def started_strategy(
-    strategy_class: type, runmode: RunMode = RunMode.DRY_RUN, **config: Any
+    strategy_class: type, runmode: RunMode = RunMode.DRY_RUN, pair: str = PAIR, **config: Any
 ) -> tuple[Any, pd.DataFrame, Messages]:
     """A strategy after bot_start with one analysed pair; Freqtrade's resolver steps done."""
     strategy = strategy_class(
@@ -74,10 +86,12 @@ def started_strategy(
     strategy.wallets = SimpleNamespace(get_total_stake_amount=lambda: 10_000.0)
     messages = Messages()
     strategy.dp = SimpleNamespace(
-        market=lambda pair: {"taker": FEE, "maker": FEE}, send_msg=messages.send_msg
+        market=lambda pair: {"taker": FEE, "maker": FEE},
+        send_msg=messages.send_msg,
+        runmode=runmode,
     )
     strategy.bot_start()
-    frame = strategy.populate_indicators(candles(), {"pair": PAIR})
+    frame = strategy.populate_indicators(candles(), {"pair": pair})
     return strategy, frame, messages
 
 

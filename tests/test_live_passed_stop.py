@@ -13,7 +13,13 @@ from datetime import timedelta
 
 import pytest
 from freqtrade.enums import ExitType, RunMode
-from live_trade_support import PAIR, load_strategy_class, open_trade, started_strategy
+from live_trade_support import (  # noqa: F401 (fixture)
+    PAIR,
+    fresh_pair_trackers,
+    load_strategy_class,
+    open_trade,
+    started_strategy,
+)
 
 from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY
 

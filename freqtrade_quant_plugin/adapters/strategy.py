@@ -46,6 +46,11 @@ from freqtrade_quant_plugin.adapters.exchange_facts import (
     freqtrade_fee_rate,
     maintenance_margin_rate,
 )
+from freqtrade_quant_plugin.adapters.fail_closed import (
+    blocks_entries_on_failure,
+    fail_closed,
+    gated_entries,
+)
 from freqtrade_quant_plugin.adapters.live_stops import PassedStops, is_passed, stop_reason
 from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
 from freqtrade_quant_plugin.adapters.parameters import (
@@ -55,6 +60,7 @@ from freqtrade_quant_plugin.adapters.parameters import (
     explicit_setting_paths,
 )
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
+from freqtrade_quant_plugin.adapters.state_recovery import StateRecovery
 from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
 from freqtrade_quant_plugin.core.costs import BPS, CostConfig, CostModel
 from freqtrade_quant_plugin.core.enrichment import format_trade_log_message
@@ -129,6 +135,12 @@ class QuantStrategy(IStrategy):
         self._entry_records: dict[int, dict[str, Any]] = {}
         self._last_loop_time: datetime | None = None
         self._passed_stops = PassedStops()
+        self._recovery = StateRecovery(
+            self,
+            rules_for=lambda regime: self.stop_rules(regime, self.effective_settings()),
+            refill=self._refill_entry,
+            use_database=self._is_live,
+        )
 
     # ----------------------------------------------------------------- start-up and runs
     @property
@@ -167,6 +179,7 @@ class QuantStrategy(IStrategy):
         self._reset_run_state()
         self.pair_performance = PairPerformanceHooks(self, self.quant_settings, self._risk_money)
 
+    @blocks_entries_on_failure
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
         # Hyperopt reruns backtests on the same strategy object: time going backwards
         # means a new run, whose trade ids start again at 1.
@@ -181,6 +194,7 @@ class QuantStrategy(IStrategy):
 
     def _reset_run_state(self) -> None:
         self._states.clear()
+        self._recovery.clear()
         self._pending.clear()
         self._entry_records.clear()
         self._last_loop_time = None
@@ -290,6 +304,7 @@ class QuantStrategy(IStrategy):
         mmr = maintenance_margin_rate(self.dp._exchange, pair, notional)
         return max_leverage_for_stop(stop_fraction, mmr)
 
+    @fail_closed(1.0, "leverage 1")
     def leverage(
         self,
         pair: str,
@@ -319,6 +334,8 @@ class QuantStrategy(IStrategy):
             )
         return max(1.0, math.floor(min(wanted, safe) * 100) / 100)
 
+    @fail_closed(0.0, "no entry (stake 0)")
+    @gated_entries
     def custom_stake_amount(
         self,
         pair: str,
@@ -414,6 +431,11 @@ class QuantStrategy(IStrategy):
         return stake
 
     # ----------------------------------------------------------------- fills
+    @fail_closed(
+        None,
+        "an entry without its state gets a stop rebuilt from the trade DB or exits; "
+        "an exit may lack its SPEC 8 fields",
+    )
     def order_filled(
         self, pair: str, trade: Trade, order: Order, current_time: datetime, **kwargs: Any
     ) -> None:
@@ -429,8 +451,8 @@ class QuantStrategy(IStrategy):
             pending = self._rebuild_pending(trade)
             if pending is None:
                 logger.warning(
-                    "%s: entry filled without a known regime: only the static stoploss "
-                    "protects trade %s",
+                    "%s: entry filled without a known regime: trade %s gets a stop rebuilt "
+                    "from the trade DB or exits",
                     trade.pair,
                     trade.id,
                 )
@@ -489,6 +511,11 @@ class QuantStrategy(IStrategy):
         else:
             self._entry_records[state.trade_id] = record
         self.log_decision(format_trade_log_message(record, "ENTRY"))
+
+    def _refill_entry(self, trade: Trade) -> EntryState | None:
+        """A late entry fill for a trade whose state was lost (`state_recovery`)."""
+        self._on_entry_filled(trade)
+        return self._states.get(trade, use_database=False)
 
     def _rebuild_pending(self, trade: Trade) -> _PendingEntry | None:
         """Sizing facts of an entry placed before a restart (or forced): from its signal row."""
@@ -586,7 +613,12 @@ class QuantStrategy(IStrategy):
         )
 
     def _trade_state(self, trade: Trade) -> EntryState | None:
-        return self._states.get(trade, use_database=self._is_live)
+        state = self._states.get(trade, use_database=self._is_live)
+        if state is None:
+            state = self._recovery.recover(trade)
+            if state is not None:
+                self._states.put(state)
+        return state
 
     @staticmethod
     def _best_price(trade: Trade, state: EntryState, current_rate: float | None) -> float:
@@ -598,6 +630,10 @@ class QuantStrategy(IStrategy):
         return min(prices) if state.is_short else max(prices)
 
     # ----------------------------------------------------------------- exits
+    @fail_closed(
+        lambda self, call: self._recovery.stop_failed(call["trade"]),
+        "the trade keeps Freqtrade's last stop if it is a plugin stop, else it exits",
+    )
     def custom_stoploss(
         self,
         pair: str,
@@ -624,6 +660,10 @@ class QuantStrategy(IStrategy):
             level.price, current_rate, is_short=state.is_short, leverage=state.leverage
         )
 
+    @fail_closed(
+        lambda self, call: self._recovery.exit_reason(call["trade"], self.stoploss),
+        "the trade exits if only the static backstop protects it, else keeps its stop",
+    )
     def custom_exit(
         self,
         pair: str,
@@ -634,8 +674,9 @@ class QuantStrategy(IStrategy):
         **kwargs: Any,
     ) -> str | None:
         state = self._trade_state(trade)
-        if state is None:
-            return None
+        unprotected = self._recovery.unprotected_exit(trade, state, self.stoploss)
+        if unprotected or state is None:
+            return unprotected
         if self._is_live:
             level = self._stop_level(trade, state, current_rate, current_time)
             reason = self._passed_stops.stop_exit_reason(
@@ -658,6 +699,7 @@ class QuantStrategy(IStrategy):
                     return None
         return TAKE_PROFIT
 
+    @fail_closed(lambda self, call: call["proposed_rate"], "Freqtrade's exit price")
     def custom_exit_price(
         self,
         pair: str,

@@ -85,13 +85,16 @@ def started_strategy(
     strategy.ignore_roi_if_entry_signal = False
     strategy.wallets = SimpleNamespace(get_total_stake_amount=lambda: 10_000.0)
     messages = Messages()
+    raw = candles()
     strategy.dp = SimpleNamespace(
         market=lambda pair: {"taker": FEE, "maker": FEE},
         send_msg=messages.send_msg,
         runmode=runmode,
+        current_whitelist=lambda: [pair],
+        ohlcv=lambda pair, timeframe=None, copy=True: raw,  # Freqtrade's candle cache
     )
     strategy.bot_start()
-    frame = strategy.populate_indicators(candles(), {"pair": pair})
+    frame = strategy.populate_indicators(raw.copy(), {"pair": pair})
     return strategy, frame, messages
 
 

@@ -48,6 +48,7 @@ from freqtrade_quant_plugin.adapters.exchange_facts import (
 )
 from freqtrade_quant_plugin.adapters.fail_closed import (
     blocks_entries_on_failure,
+    entry_blocks,
     fail_closed,
     gated_entries,
 )
@@ -60,6 +61,7 @@ from freqtrade_quant_plugin.adapters.parameters import (
     explicit_setting_paths,
 )
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
+from freqtrade_quant_plugin.adapters.staleness import StaleCandles, newest_closed_opens
 from freqtrade_quant_plugin.adapters.state_recovery import StateRecovery
 from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
 from freqtrade_quant_plugin.core.costs import BPS, CostConfig, CostModel
@@ -176,6 +178,7 @@ class QuantStrategy(IStrategy):
                 "defined regime: raise startup_candle_count"
             )
         self._timeframe_seconds = timeframe_to_seconds(self.timeframe)
+        self._stale_candles = StaleCandles(self._timeframe_seconds, entry_blocks(self))
         self._reset_run_state()
         self.pair_performance = PairPerformanceHooks(self, self.quant_settings, self._risk_money)
 
@@ -186,6 +189,9 @@ class QuantStrategy(IStrategy):
         if self._last_loop_time is not None and current_time < self._last_loop_time:
             self._reset_run_state()
         self._last_loop_time = current_time
+        if self._is_live:
+            pairs = self.dp.current_whitelist()
+            self._stale_candles.update(self, newest_closed_opens(self, pairs), current_time)
         self.pair_performance.bot_loop_start(current_time)
 
     def informative_pairs(self) -> list[tuple[str, str]]:

@@ -198,3 +198,15 @@ def open_orders(db: Path, side: str) -> list[tuple]:
 def epoch_ms_of_db_date(text: str) -> int:
     """Freqtrade's SQLite dates are naive UTC strings."""
     return int(pd.Timestamp(text, tz="UTC").value // 1_000_000)
+
+
+def restarted_server(datadir: Path, port: int, clock: object) -> OfflineExchangeServer:
+    """A new replay server on the same port showing the same history as before.
+
+    The replay offset is picked at start (issue 8, point 10, is about making it stable);
+    until then the old clock is handed over, so the market does not jump in time.
+    """
+    server = OfflineExchangeServer(datadir, port=port, replay=True)
+    server.store.clock = clock  # type: ignore[assignment]
+    server.api.clock = clock  # type: ignore[assignment]
+    return server.start()

@@ -93,3 +93,13 @@ class PassedStops:
         if not stop_on_exchange_live and is_passed(trade.stop_loss, rate, trade.is_short):
             return None
         return stop_reason(level)
+
+
+def advise_stop_on_exchange(order_types: dict, dry_run: bool) -> None:
+    """Live without an exchange-side stop: a dead bot leaves its trades unprotected."""
+    if not dry_run and not order_types.get("stoploss_on_exchange"):
+        logger.warning(
+            "order_types.stoploss_on_exchange is false: while this bot is down, nothing "
+            "protects its open trades; set it to true (the exchange order follows the "
+            "plugin's stop, see README 'Stops in a live bot')"
+        )

@@ -52,7 +52,12 @@ from freqtrade_quant_plugin.adapters.fail_closed import (
     fail_closed,
     gated_entries,
 )
-from freqtrade_quant_plugin.adapters.live_stops import PassedStops, is_passed, stop_reason
+from freqtrade_quant_plugin.adapters.live_stops import (
+    PassedStops,
+    advise_stop_on_exchange,
+    is_passed,
+    stop_reason,
+)
 from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
 from freqtrade_quant_plugin.adapters.parameters import (
     Tunable,
@@ -179,6 +184,8 @@ class QuantStrategy(IStrategy):
             )
         self._timeframe_seconds = timeframe_to_seconds(self.timeframe)
         self._stale_candles = StaleCandles(self._timeframe_seconds, entry_blocks(self))
+        if self._runmode == RunMode.LIVE:
+            advise_stop_on_exchange(self.order_types, bool(self.config.get("dry_run")))
         self._reset_run_state()
         self.pair_performance = PairPerformanceHooks(self, self.quant_settings, self._risk_money)
 

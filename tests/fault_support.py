@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from freqtrade_support import start_freqtrade
+from freqtrade_support import REPO_ROOT, start_freqtrade
 
 from freqtrade_quant_plugin.core.regime import REGIMES
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
@@ -27,6 +28,21 @@ from freqtrade_quant_plugin.synth.writer import write_feather
 
 MINUTE_MS = 60_000
 PROBLEMS = ("Traceback", "Fatal exception")
+SAMPLE_STRATEGY = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
+
+# A 1m QuantRegimeStrategy that goes long on every candle with a known regime.
+EVERY_CANDLE_STRATEGY = """
+from quant_regime_strategy import QuantRegimeStrategy
+
+
+class EveryCandleStrategy(QuantRegimeStrategy):
+    timeframe = "1m"
+
+    def populate_entry_trend(self, dataframe, metadata):
+        dataframe["enter_long"] = (dataframe["regime"] != "UNKNOWN").astype(int)
+        dataframe["enter_short"] = 0
+        return dataframe
+"""
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,16 @@ class GapSeries:
                 "volume": np.full(self.candles, 5_000.0),
             }
         )
+
+
+def user_data_with(root: Path, module: str, source: str) -> Path:
+    """A user_data dir whose strategies/ hold the sample strategy and `module`.py."""
+    userdir = root / "user_data"
+    strategies = userdir / "strategies"
+    strategies.mkdir(parents=True)
+    shutil.copy(SAMPLE_STRATEGY, strategies)
+    (strategies / f"{module}.py").write_text(source)
+    return userdir
 
 
 def write_pair(datadir: Path, pair: str, frame: pd.DataFrame, timeframe: str = "1m") -> Path:

@@ -126,23 +126,30 @@ def signal_candle(frame: pd.DataFrame) -> pd.Series:
     return frame[frame["regime"] != "UNKNOWN"].iloc[-1]
 
 
-def open_trade(strategy: Any, frame: pd.DataFrame, *, fill: bool = True) -> Trade:
-    """Size, open and (with `fill`) report the entry fill of a long at the signal close."""
-    init_db("sqlite://")
-    signal = signal_candle(frame)
-    entry_time = signal["date"].to_pydatetime() + timedelta(hours=1)
-    rate = float(signal["close"])
-    stake = strategy.custom_stake_amount(
+def long_stake(
+    custom_stake_amount: Any, when: datetime, rate: float, proposed: float = 5_000.0
+) -> float:
+    """The stake `custom_stake_amount` (or Freqtrade's wrapper of it) gives a long entry."""
+    return custom_stake_amount(
         pair=PAIR,
-        current_time=entry_time,
+        current_time=when,
         current_rate=rate,
-        proposed_stake=5_000.0,
+        proposed_stake=proposed,
         min_stake=5.0,
         max_stake=9_000.0,
         leverage=1.0,
         entry_tag=None,
         side="long",
     )
+
+
+def open_trade(strategy: Any, frame: pd.DataFrame, *, fill: bool = True) -> Trade:
+    """Size, open and (with `fill`) report the entry fill of a long at the signal close."""
+    init_db("sqlite://")
+    signal = signal_candle(frame)
+    entry_time = signal["date"].to_pydatetime() + timedelta(hours=1)
+    rate = float(signal["close"])
+    stake = long_stake(strategy.custom_stake_amount, entry_time, rate)
     assert stake > 0
     amount = stake / rate
     trade = Trade(

@@ -18,6 +18,7 @@ from live_trade_support import (  # noqa: F401 (fixture)
     PAIR,
     fresh_pair_trackers,
     load_strategy_class,
+    long_stake,
     open_trade,
     signal_candle,
     started_strategy,
@@ -40,17 +41,9 @@ def _boom(*args, **kwargs):
 def _stake(strategy, frame, proposed=5_000.0):
     """custom_stake_amount as Freqtrade calls it (its default is the proposed stake)."""
     signal = signal_candle(frame)
-    return strategy_safe_wrapper(strategy.custom_stake_amount, default_retval=proposed)(
-        pair=PAIR,
-        current_time=signal["date"].to_pydatetime() + timedelta(hours=1),
-        current_rate=float(signal["close"]),
-        proposed_stake=proposed,
-        min_stake=5.0,
-        max_stake=9_000.0,
-        leverage=1.0,
-        entry_tag=None,
-        side="long",
-    )
+    wrapped = strategy_safe_wrapper(strategy.custom_stake_amount, default_retval=proposed)
+    when = signal["date"].to_pydatetime() + timedelta(hours=1)
+    return long_stake(wrapped, when, float(signal["close"]), proposed)
 
 
 def _errors(caplog, text):

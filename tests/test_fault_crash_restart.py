@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from fault_support import (
+    EVERY_CANDLE_STRATEGY,
     MINUTE_MS,
     PROBLEMS,
     Bot,
@@ -32,29 +32,16 @@ from fault_support import (
     query,
     replay_server_at,
     trades,
+    user_data_with,
     wait_for,
     write_pair,
 )
-from freqtrade_support import REPO_ROOT, write_freqtrade_config
+from freqtrade_support import write_freqtrade_config
 
 pytestmark = [pytest.mark.freqtrade, pytest.mark.faults]
 
-STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 CALM, GAPPING = ("CALMA/USDT", "CALMB/USDT"), "GAPX/USDT"
 SECONDS_TO_GAP = 45
-
-EVERY_CANDLE_STRATEGY = """
-from quant_regime_strategy import QuantRegimeStrategy
-
-
-class EveryCandleStrategy(QuantRegimeStrategy):
-    timeframe = "1m"
-
-    def populate_entry_trend(self, dataframe, metadata):
-        dataframe["enter_long"] = (dataframe["regime"] != "UNKNOWN").astype(int)
-        dataframe["enter_short"] = 0
-        return dataframe
-"""
 
 
 def _paper_trades(db: Path) -> list[tuple]:
@@ -79,11 +66,7 @@ def test_sigkill_and_restart_lose_nothing(tmp_path: Path) -> None:
     write_pair(datadir, GAPPING, gap.frame(start))
     gap_stored_ms = int(start.value // 1_000_000) + gap.gap_index * MINUTE_MS
 
-    userdir = tmp_path / "user_data"
-    strategies = userdir / "strategies"
-    strategies.mkdir(parents=True)
-    shutil.copy(STRATEGY_FILE, strategies)
-    (strategies / "every_candle_strategy.py").write_text(EVERY_CANDLE_STRATEGY)
+    userdir = user_data_with(tmp_path, "every_candle_strategy", EVERY_CANDLE_STRATEGY)
     db = tmp_path / "trades.sqlite"
     snapshot = tmp_path / "symbol_performance.json"
 

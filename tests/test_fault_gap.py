@@ -15,7 +15,6 @@ than the gap itself. Assertions read the trade DB and the bot's log.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import time
 from pathlib import Path
 
@@ -33,14 +32,14 @@ from fault_support import (
     quant_section,
     replay_server_at,
     trades,
+    user_data_with,
     wait_for,
     write_pair,
 )
-from freqtrade_support import REPO_ROOT, write_freqtrade_config
+from freqtrade_support import write_freqtrade_config
 
 pytestmark = [pytest.mark.freqtrade, pytest.mark.faults]
 
-STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 MARKET, LIMIT = "GAPA/USDT", "GAPB/USDT"
 PRICE, GAP = 100.0, 0.90
 LIMIT_BELOW = 0.015
@@ -80,11 +79,7 @@ def test_a_gap_through_the_stop_closes_trades_at_once(tmp_path: Path) -> None:
         write_pair(datadir, pair, dataclasses.replace(series, seed=seed).frame(start))
     gap_stored_ms = int(start.value // 1_000_000) + series.gap_index * MINUTE_MS
 
-    userdir = tmp_path / "user_data"
-    strategies = userdir / "strategies"
-    strategies.mkdir(parents=True)
-    shutil.copy(STRATEGY_FILE, strategies)
-    (strategies / "gap_strategy.py").write_text(GAP_STRATEGY)
+    userdir = user_data_with(tmp_path, "gap_strategy", GAP_STRATEGY)
     db = tmp_path / "trades.sqlite"
 
     # The gap candle is closed (tickers and books show it) one minute after it opens.

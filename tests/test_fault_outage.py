@@ -11,7 +11,6 @@ the log.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import time
 from pathlib import Path
 
@@ -26,14 +25,14 @@ from fault_support import (
     quant_section,
     restarted_server,
     trades,
+    user_data_with,
     wait_for,
     write_pair,
 )
-from freqtrade_support import REPO_ROOT, start_offline_server, write_freqtrade_config
+from freqtrade_support import start_offline_server, write_freqtrade_config
 
 pytestmark = [pytest.mark.freqtrade, pytest.mark.faults]
 
-STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 HOLD, LATE = "HOLD/USDT", "LATE/USDT"
 
 OUTAGE_STRATEGY = """
@@ -72,13 +71,9 @@ def test_an_exchange_outage_is_logged_and_survived(tmp_path: Path) -> None:
     for seed, pair in enumerate((HOLD, LATE)):
         write_pair(datadir, pair, dataclasses.replace(calm, seed=seed).frame(start))
 
-    userdir = tmp_path / "user_data"
-    strategies = userdir / "strategies"
-    strategies.mkdir(parents=True)
-    shutil.copy(STRATEGY_FILE, strategies)
     enter_from = tmp_path / "enter_from_ms"
-    (strategies / "outage_strategy.py").write_text(
-        OUTAGE_STRATEGY.format(enter_from=str(enter_from), late=LATE)
+    userdir = user_data_with(
+        tmp_path, "outage_strategy", OUTAGE_STRATEGY.format(enter_from=str(enter_from), late=LATE)
     )
     db = tmp_path / "trades.sqlite"
 

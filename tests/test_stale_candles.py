@@ -15,6 +15,7 @@ from live_trade_support import (  # noqa: F401 (fixture)
     PAIR,
     fresh_pair_trackers,
     load_strategy_class,
+    long_stake,
     signal_candle,
     started_strategy,
 )
@@ -29,17 +30,7 @@ def strategy_class():
 
 
 def _stake(strategy, when: datetime, rate: float) -> float:
-    return strategy.custom_stake_amount(
-        pair=PAIR,
-        current_time=when,
-        current_rate=rate,
-        proposed_stake=5_000.0,
-        min_stake=5.0,
-        max_stake=9_000.0,
-        leverage=1.0,
-        entry_tag=None,
-        side="long",
-    )
+    return long_stake(strategy.custom_stake_amount, when, rate)
 
 
 def _lines(caplog, text: str, level: int) -> list[str]:

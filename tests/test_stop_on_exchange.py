@@ -9,7 +9,6 @@ order's price is the plugin's ATR stop; after the price steps up by 0.8 R (break
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pandas as pd
 import pytest
 import talib
 from fault_support import (
+    EVERY_CANDLE_STRATEGY,
     MINUTE_MS,
     PROBLEMS,
     Bot,
@@ -26,31 +26,18 @@ from fault_support import (
     query,
     replay_server_at,
     trades,
+    user_data_with,
     wait_for,
     write_pair,
 )
-from freqtrade_support import REPO_ROOT, write_freqtrade_config
+from freqtrade_support import write_freqtrade_config
 
 from freqtrade_quant_plugin.core.regime import REGIMES
 
 pytestmark = [pytest.mark.freqtrade, pytest.mark.faults]
 
-STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 PAIR = "STEP/USDT"
 K1 = 5.0
-
-ONCE_STRATEGY = """
-from quant_regime_strategy import QuantRegimeStrategy
-
-
-class OnceStrategy(QuantRegimeStrategy):
-    timeframe = "1m"
-
-    def populate_entry_trend(self, dataframe, metadata):
-        dataframe["enter_long"] = (dataframe["regime"] != "UNKNOWN").astype(int)
-        dataframe["enter_short"] = 0
-        return dataframe
-"""
 
 
 def _open_stop_orders(db: Path) -> list[tuple]:
@@ -74,11 +61,7 @@ def test_the_exchange_stop_follows_the_plugin_stop(tmp_path: Path) -> None:
     write_pair(datadir, PAIR, step.frame(start))
     step_stored_ms = int(start.value // 1_000_000) + series.gap_index * MINUTE_MS
 
-    userdir = tmp_path / "user_data"
-    strategies = userdir / "strategies"
-    strategies.mkdir(parents=True)
-    shutil.copy(STRATEGY_FILE, strategies)
-    (strategies / "once_strategy.py").write_text(ONCE_STRATEGY)
+    userdir = user_data_with(tmp_path, "every_candle_strategy", EVERY_CANDLE_STRATEGY)
     db = tmp_path / "trades.sqlite"
     exit_policy = {
         regime: {"k1_SL": K1, "k2_TP": 3 * K1, "breakeven_R": 0.5, "trailing_enabled": False}
@@ -111,7 +94,7 @@ def test_the_exchange_stop_follows_the_plugin_stop(tmp_path: Path) -> None:
                 },
             },
         )
-        bot = Bot(tmp_path, "on_exchange", config, "OnceStrategy", db, userdir)
+        bot = Bot(tmp_path, "on_exchange", config, "EveryCandleStrategy", db, userdir)
 
         def stop_placed() -> bool:
             rows = trades(db)

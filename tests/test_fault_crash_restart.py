@@ -38,7 +38,7 @@ from fault_support import (
 )
 from freqtrade_support import write_freqtrade_config
 
-pytestmark = [pytest.mark.freqtrade, pytest.mark.faults]
+pytestmark = [pytest.mark.freqtrade, pytest.mark.fault]
 
 CALM, GAPPING = ("CALMA/USDT", "CALMB/USDT"), "GAPX/USDT"
 SECONDS_TO_GAP = 45

@@ -38,7 +38,7 @@ from fault_support import (
 )
 from freqtrade_support import write_freqtrade_config
 
-pytestmark = [pytest.mark.freqtrade, pytest.mark.faults]
+pytestmark = [pytest.mark.freqtrade, pytest.mark.fault]
 
 MARKET, LIMIT = "GAPA/USDT", "GAPB/USDT"
 PRICE, GAP = 100.0, 0.90

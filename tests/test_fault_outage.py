@@ -31,7 +31,7 @@ from fault_support import (
 )
 from freqtrade_support import start_offline_server, write_freqtrade_config
 
-pytestmark = [pytest.mark.freqtrade, pytest.mark.faults]
+pytestmark = [pytest.mark.freqtrade, pytest.mark.fault]
 
 HOLD, LATE = "HOLD/USDT", "LATE/USDT"
 

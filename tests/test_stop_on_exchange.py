@@ -34,7 +34,7 @@ from freqtrade_support import write_freqtrade_config
 
 from freqtrade_quant_plugin.core.regime import REGIMES
 
-pytestmark = [pytest.mark.freqtrade, pytest.mark.faults]
+pytestmark = [pytest.mark.freqtrade, pytest.mark.fault]
 
 PAIR = "STEP/USDT"
 K1 = 5.0

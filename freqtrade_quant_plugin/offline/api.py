@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from collections.abc import Callable
 
@@ -23,11 +22,25 @@ from freqtrade_quant_plugin.offline.candles import (
 from freqtrade_quant_plugin.offline.datadir import Instrument, timeframe_ms
 from freqtrade_quant_plugin.offline.markets import (
     Precision,
+    as_decimal_string,
     exchange_info,
     futures_symbol,
     precision_for_price,
     reference_price,
     spot_symbol,
+)
+from freqtrade_quant_plugin.offline.params import (
+    BinanceError,
+    Query,
+    check_no_duplicates,
+    interval,
+    invalid_symbol,
+    limit,
+    limit_in,
+    param,
+    required,
+    symbol_text,
+    time_range,
 )
 from freqtrade_quant_plugin.offline.quotes import (
     Quote,
@@ -42,60 +55,15 @@ logger = logging.getLogger(__name__)
 
 SPOT, FUTURES = "spot", "futures"
 KLINE_LIMITS = {SPOT: (500, 1000), FUTURES: (500, 1500)}  # (default, maximum)
-DEPTH_LIMITS = {SPOT: (100, 5000), FUTURES: (500, 1000)}
+DEPTH_LIMITS = {  # (default, documented values)
+    SPOT: (100, (5, 10, 20, 50, 100, 500, 1000, 5000)),
+    FUTURES: (500, (5, 10, 20, 50, 100, 500, 1000)),
+}
 FUNDING_LIMITS = (100, 1000)
 FUNDING_PERIOD_MS = 8 * 3_600_000
 DAY_MS = 86_400_000
-_INTEGER = re.compile(r"^-?[0-9]{1,20}$")
 
-Query = dict[str, list[str]]
 Response = tuple[int, object]
-
-
-class BinanceError(Exception):
-    """An answer Binance would give with an error code instead of data."""
-
-    def __init__(self, status: int, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.status, self.code, self.msg = status, code, msg
-
-    def body(self) -> dict:
-        return {"code": self.code, "msg": self.msg}
-
-
-def _param(query: Query, name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
-
-
-def _required(query: Query, name: str) -> str:
-    value = _param(query, name)
-    if value is None or value == "":
-        raise BinanceError(
-            400,
-            -1102,
-            f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.",
-        )
-    return value
-
-
-def _integer(query: Query, name: str) -> int | None:
-    value = _param(query, name)
-    if value is None or value == "":
-        return None
-    if not _INTEGER.match(value):
-        raise BinanceError(
-            400,
-            -1100,
-            f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'.",
-        )
-    return int(value)
-
-
-def _limit(query: Query, default: int, maximum: int) -> int:
-    """Binance rejects some out-of-range limits; clamping serves the caller better offline."""
-    value = _integer(query, "limit")
-    return default if value is None else min(max(value, 1), maximum)
 
 
 def _num(value: float) -> str:
@@ -119,9 +87,9 @@ class OfflineBinanceApi:
             "/fapi/v1/ping": lambda q: {},
             "/api/v3/time": self._time,
             "/fapi/v1/time": self._time,
-            "/api/v3/exchangeInfo": lambda q: self._exchange_info(SPOT),
-            "/fapi/v1/exchangeInfo": lambda q: self._exchange_info(FUTURES),
-            "/dapi/v1/exchangeInfo": lambda q: exchange_info([], self._now_ms()),
+            "/api/v3/exchangeInfo": lambda q: self._exchange_info(q, SPOT),
+            "/fapi/v1/exchangeInfo": lambda q: self._exchange_info(q, FUTURES),
+            "/dapi/v1/exchangeInfo": self._coin_margined_info,
             "/eapi/v1/exchangeInfo": self._options_info,
             "/api/v3/klines": lambda q: self._klines(q, SPOT, "spot"),
             "/api/v3/uiKlines": lambda q: self._klines(q, SPOT, "spot"),
@@ -157,6 +125,7 @@ class OfflineBinanceApi:
         if route is None:
             return 404, {"code": -1, "msg": f"Unknown endpoint {path} (offline server)."}
         try:
+            check_no_duplicates(query)
             return 200, route(query)
         except BinanceError as error:
             return error.status, error.body()
@@ -167,24 +136,27 @@ class OfflineBinanceApi:
         return self.inventory.spot if market == SPOT else self.inventory.futures
 
     def _instrument(self, market: str, symbol: str) -> Instrument:
-        instrument = self._instruments(market).get(symbol)
+        instrument = self._instruments(market).get(symbol_text(symbol))
         if instrument is None:
-            raise BinanceError(400, -1121, "Invalid symbol.")
+            raise invalid_symbol()
         return instrument
 
     def _selected(self, query: Query, market: str) -> list[Instrument]:
         """`symbol`, a JSON `symbols` list, or every instrument of the market."""
-        symbol = _param(query, "symbol")
-        if symbol:
+        symbol, symbols = param(query, "symbol"), param(query, "symbols")
+        if symbol is not None and symbols is not None:
+            raise BinanceError(400, -1128, "Combination of optional parameters invalid.")
+        if symbol is not None:
             return [self._instrument(market, symbol)]
-        symbols = _param(query, "symbols")
-        if symbols:
+        if symbols is not None:
             try:
                 names = json.loads(symbols)
             except ValueError:
                 names = None
-            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names or [1]):
                 raise BinanceError(400, -1100, "Illegal characters found in parameter 'symbols'.")
+            if len(set(names)) != len(names):
+                raise BinanceError(400, -1101, "Duplicate values in parameter 'symbols'.")
             return [self._instrument(market, name) for name in names]
         return list(self._instruments(market).values())
 
@@ -215,7 +187,7 @@ class OfflineBinanceApi:
         kind = self._kind(market)
         timeframe = self.store.finest_timeframe(instrument, kind)
         if timeframe is None:
-            raise BinanceError(400, -1121, "Invalid symbol.")
+            raise invalid_symbol()
         candles = self.store.candles(instrument, kind, timeframe)
         end = self.store.closed_end(candles)
         if end == 0:
@@ -240,7 +212,17 @@ class OfflineBinanceApi:
     def _time(self, query: Query) -> dict:
         return {"serverTime": self._now_ms()}
 
-    def _exchange_info(self, market: str) -> dict:
+    def _exchange_info(self, query: Query, market: str) -> dict:
+        wanted = {i.symbol for i in self._selected(query, market)}
+        everything = self._all_symbols(market)
+        return exchange_info([s for s in everything if s["symbol"] in wanted], self._now_ms())
+
+    def _coin_margined_info(self, query: Query) -> dict:
+        if param(query, "symbol") is not None or param(query, "symbols") is not None:
+            raise invalid_symbol()  # this server lists no coin-margined contracts
+        return exchange_info([], self._now_ms())
+
+    def _all_symbols(self, market: str) -> list[dict]:
         with self._lock:
             symbols = self._info_symbols.get(market)
         if symbols is None:
@@ -257,7 +239,7 @@ class OfflineBinanceApi:
                     symbols.append(futures_symbol(instrument, precision, onboard))
             with self._lock:
                 self._info_symbols[market] = symbols
-        return exchange_info(symbols, self._now_ms())
+        return symbols
 
     def _options_info(self, query: Query) -> dict:
         return {
@@ -270,18 +252,19 @@ class OfflineBinanceApi:
         }
 
     def _klines(self, query: Query, market: str, kind: str) -> list:
-        instrument = self._instrument(market, _required(query, "symbol"))
-        interval = _required(query, "interval")
-        start = _integer(query, "startTime")
-        end = _integer(query, "endTime")
-        limit = _limit(query, *KLINE_LIMITS[market])
+        instrument = self._instrument(market, required(query, "symbol"))
+        timeframe = interval(query)
+        start, end = time_range(query)
+        count = limit(query, *KLINE_LIMITS[market])
         if kind not in instrument.files:
-            raise BinanceError(400, -1121, "Invalid symbol.")
+            raise invalid_symbol()
         try:
-            candles = self.store.candles(instrument, kind, interval)
+            candles = self.store.candles(instrument, kind, timeframe)
         except UnknownIntervalError:
-            raise BinanceError(400, -1120, "Invalid interval.") from None
-        times, values = self.store.select(candles, self._stored(start), self._stored(end), limit)
+            raise BinanceError(
+                400, -1120, f"Invalid interval: {timeframe} is not stored nor derivable offline."
+            ) from None
+        times, values = self.store.select(candles, self._stored(start), self._stored(end), count)
         tf = candles.timeframe_ms
         rows = []
         for open_ms, (o, h, low, c, v) in zip(times.tolist(), values.tolist(), strict=True):
@@ -315,7 +298,7 @@ class OfflineBinanceApi:
                     with_book=market == SPOT,
                 )
             )
-        return tickers[0] if _param(query, "symbol") else tickers
+        return tickers[0] if param(query, "symbol") else tickers
 
     def _book_tickers(self, query: Query, market: str) -> object:
         books = [
@@ -324,7 +307,7 @@ class OfflineBinanceApi:
             )
             for instrument, quote, close in self._quotable(self._selected(query, market), market)
         ]
-        return books[0] if _param(query, "symbol") else books
+        return books[0] if param(query, "symbol") else books
 
     def _prices(self, query: Query, market: str) -> object:
         prices = []
@@ -333,15 +316,15 @@ class OfflineBinanceApi:
             prices.append(
                 {
                     "symbol": instrument.symbol,
-                    "price": np.format_float_positional(quote.last, precision=decimals),
+                    "price": as_decimal_string(quote.last, decimals),
                     "time": self._public(close),
                 }
             )
-        return prices[0] if _param(query, "symbol") else prices
+        return prices[0] if param(query, "symbol") else prices
 
     def _depth(self, query: Query, market: str) -> dict:
-        instrument = self._instrument(market, _required(query, "symbol"))
-        levels = _limit(query, *DEPTH_LIMITS[market])
+        instrument = self._instrument(market, required(query, "symbol"))
+        levels = limit_in(query, *DEPTH_LIMITS[market])
         quote, close_ms = self._quote(instrument, market)
         bids, asks = order_book(quote, levels, self.precision(instrument, market))
         book: dict[str, object] = {"lastUpdateId": close_ms // 1000, "bids": bids, "asks": asks}
@@ -390,18 +373,18 @@ class OfflineBinanceApi:
                     "time": public_now,
                 }
             )
-        return answers[0] if _param(query, "symbol") else answers
+        return answers[0] if param(query, "symbol") else answers
 
     def _funding_rate(self, query: Query) -> list:
-        start = self._stored(_integer(query, "startTime"))
-        end = self._stored(_integer(query, "endTime"))
-        limit = _limit(query, *FUNDING_LIMITS)
+        public_start, public_end = time_range(query)
+        start, end = self._stored(public_start), self._stored(public_end)
+        count = limit(query, *FUNDING_LIMITS)
         history = []
         for instrument in self._selected(query, FUTURES):
             funding = self._funding(instrument)
             if funding is None:
                 continue
-            times, values = self.store.select(funding, start, end, limit)
+            times, values = self.store.select(funding, start, end, count)
             for stored_ms, rate in zip(times.tolist(), values[:, OPEN].tolist(), strict=True):
                 mark = self._mark_price(instrument, stored_ms)
                 history.append(
@@ -413,4 +396,4 @@ class OfflineBinanceApi:
                     }
                 )
         history.sort(key=lambda item: item["fundingTime"])
-        return history[:limit] if start is not None else history[-limit:]
+        return history[:count] if start is not None else history[-count:]

@@ -20,6 +20,7 @@ from freqtrade_quant_plugin.offline.replay import ReplayClock
 logger = logging.getLogger(__name__)
 
 OPEN, HIGH, LOW, CLOSE, VOLUME = range(5)
+DAY_MS = 86_400_000
 
 
 class UnknownIntervalError(LookupError):
@@ -72,8 +73,9 @@ class CandleStore:
         self._cache: dict[tuple[str, str, str, str], Candles] = {}
         self._lock = threading.Lock()
         stored = [timeframe_ms(tf) for tf, _ in inventory.all_files()]
-        # Larger timeframes than the largest stored one would break the replay grid.
-        self.grid_ms = max(stored, default=86_400_000)
+        # The replay offset is a whole number of grid periods, so every timeframe that
+        # divides the grid keeps Binance's UTC boundaries: up to a day is always served.
+        self.grid_ms = max([DAY_MS, *stored])
 
     def candles(self, instrument: Instrument, kind: str, timeframe: str) -> Candles:
         """All stored candles (no clock applied) of a stored or derivable timeframe."""
@@ -96,7 +98,7 @@ class CandleStore:
         except ValueError:
             raise UnknownIntervalError(timeframe) from None
         divisors = [tf for tf in stored if target % timeframe_ms(tf) == 0]
-        if not divisors or target > self.grid_ms:
+        if not divisors or self.grid_ms % target:
             raise UnknownIntervalError(timeframe)
         source_tf = max(divisors, key=timeframe_ms)
         return resample(self.candles(instrument, kind, source_tf), target)

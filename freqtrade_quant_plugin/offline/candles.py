@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pyarrow import ArrowException as ArrowError
 
+from freqtrade_quant_plugin.offline.cleaning import clean_candle_frame
 from freqtrade_quant_plugin.offline.datadir import DataInventory, Instrument, timeframe_ms
 from freqtrade_quant_plugin.offline.replay import ReplayClock
 
@@ -21,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 OPEN, HIGH, LOW, CLOSE, VOLUME = range(5)
 DAY_MS = 86_400_000
+UNREADABLE = (OSError, ValueError, KeyError, TypeError, ArrowError)  # what a bad file raises
 
 
 class UnknownIntervalError(LookupError):
@@ -39,9 +42,18 @@ class Candles:
         return len(self.open_ms)
 
 
-def read_candle_file(path: Path, timeframe: str) -> Candles:
-    frame = pd.read_feather(path, columns=["date", "open", "high", "low", "close", "volume"])
-    frame = frame.drop_duplicates("date", keep="last").sort_values("date")
+def read_candle_file(path: Path, timeframe: str, kind: str = "spot") -> Candles:
+    """Candles of one file, cleaned the way Freqtrade cleans them (see `cleaning`).
+
+    A file that cannot be read at all serves no candles (the pair then has no market
+    data, as a delisted one), with an error naming it, instead of failing every request.
+    """
+    try:
+        frame = clean_candle_frame(pd.read_feather(path), path, kind)
+    except UNREADABLE as error:
+        logger.error("Candle file %s cannot be read, serving no candles from it: %s", path, error)
+        empty = np.empty((0, 5), dtype=np.float64)
+        return Candles(np.empty(0, dtype=np.int64), empty, timeframe_ms(timeframe))
     open_ms = pd.DatetimeIndex(frame["date"]).as_unit("ms").asi8.astype(np.int64)
     values = frame[["open", "high", "low", "close", "volume"]].to_numpy(dtype=np.float64)
     return Candles(open_ms, values, timeframe_ms(timeframe))
@@ -92,7 +104,7 @@ class CandleStore:
         stored = instrument.timeframes(kind)
         if timeframe in stored:
             logger.debug("Loading %s", stored[timeframe])
-            return read_candle_file(stored[timeframe], timeframe)
+            return read_candle_file(stored[timeframe], timeframe, kind)
         try:
             target = timeframe_ms(timeframe)
         except ValueError:
@@ -154,9 +166,12 @@ class CandleStore:
         """Newest candle open time across every file: the replay clock's anchor."""
         newest = 0
         for timeframe, path in self.inventory.all_files():
-            frame = pd.read_feather(path, columns=["date"])
-            if len(frame):
-                last = pd.DatetimeIndex(frame["date"]).as_unit("ms").asi8.max()
+            try:
+                dates = pd.read_feather(path, columns=["date"])["date"].dropna()
+            except UNREADABLE:
+                continue  # reported once when its candles are read
+            if len(dates):
+                last = pd.DatetimeIndex(dates).as_unit("ms").asi8.max()
                 newest = max(newest, int(last))
             logger.debug("Scanned %s (%s)", path.name, timeframe)
         return newest

@@ -12,6 +12,7 @@ import logging
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +24,8 @@ from freqtrade_quant_plugin.offline.api import OfflineBinanceApi
 from freqtrade_quant_plugin.offline.candles import CandleStore
 from freqtrade_quant_plugin.offline.datadir import scan_datadir
 from freqtrade_quant_plugin.offline.loopback import require_loopback
-from freqtrade_quant_plugin.offline.replay import ReplayClock, wall_clock_ms
+from freqtrade_quant_plugin.offline.replay import wall_clock_ms
+from freqtrade_quant_plugin.offline.replay_state import STATE_FILE_NAME, stable_clock
 
 logger = logging.getLogger(__name__)
 
@@ -153,16 +155,25 @@ class OfflineExchangeServer:
         replay: bool = False,
         *,
         replay_reserve_ms: int = DEFAULT_REPLAY_RESERVE_MS,
+        replay_state: Path | None = None,
+        replay_start_ms: int | None = None,
         now_ms: Callable[[], int] = wall_clock_ms,
     ) -> None:
+        """`replay_state` (default `<datadir>/offline-replay.json`) keeps the replay offset
+        across restarts; `replay_start_ms` fixes it from a start instant instead."""
         require_loopback(host)
         self.host = host
         self._requested_port = port
         self.inventory = scan_datadir(Path(datadir))
         self.store = CandleStore(self.inventory)
         if replay:
-            self.store.clock = ReplayClock.anchored(
-                self.store.latest_stored_ms(), replay_reserve_ms, self.store.grid_ms, now_ms
+            self.store.clock = stable_clock(
+                self.store.latest_stored_ms(),
+                replay_reserve_ms,
+                self.store.grid_ms,
+                state_path=replay_state or Path(datadir) / STATE_FILE_NAME,
+                replay_start_ms=replay_start_ms,
+                now_ms=now_ms,
             )
         self.api = OfflineBinanceApi(self.store, now_ms)
         self._httpd: _HttpServer | None = None
@@ -203,6 +214,13 @@ class OfflineExchangeServer:
             len(self.inventory.futures),
             "replay" if self.store.clock else "backtest timestamps",
         )
+        if self.store.clock is not None:
+            stored_now = self.store.clock.stored_now_ms()
+            logger.info(
+                "Replay clock: stored candles are served %.2f days later; now replays %s UTC",
+                self.store.clock.offset_ms / 86_400_000,
+                time.strftime("%Y-%m-%d %H:%M", time.gmtime(stored_now / 1000)),
+            )
         return self
 
     def stop(self) -> None:

@@ -7,26 +7,22 @@ that ccxt maps to its usual exceptions (-1121 -> BadSymbol, -1120/-1102/-1100 ->
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 from collections.abc import Callable
 
 import numpy as np
 
+from freqtrade_quant_plugin.offline.api_base import FUTURES, SPOT, num
 from freqtrade_quant_plugin.offline.candles import (
-    OPEN,
     CandleStore,
     UnknownIntervalError,
 )
-from freqtrade_quant_plugin.offline.datadir import Instrument, timeframe_ms
+from freqtrade_quant_plugin.offline.datadir import timeframe_ms
+from freqtrade_quant_plugin.offline.futures_api import FuturesEndpoints
 from freqtrade_quant_plugin.offline.markets import (
-    Precision,
     as_decimal_string,
     exchange_info,
     futures_symbol,
-    precision_for_price,
-    reference_price,
     spot_symbol,
 )
 from freqtrade_quant_plugin.offline.params import (
@@ -39,49 +35,32 @@ from freqtrade_quant_plugin.offline.params import (
     limit_in,
     param,
     required,
-    symbol_text,
     time_range,
 )
 from freqtrade_quant_plugin.offline.quotes import (
-    Quote,
     book_ticker,
     order_book,
-    quote_from_candle,
     ticker_24h,
 )
 from freqtrade_quant_plugin.offline.replay import wall_clock_ms
 
 logger = logging.getLogger(__name__)
 
-SPOT, FUTURES = "spot", "futures"
 KLINE_LIMITS = {SPOT: (500, 1000), FUTURES: (500, 1500)}  # (default, maximum)
 DEPTH_LIMITS = {  # (default, documented values)
     SPOT: (100, (5, 10, 20, 50, 100, 500, 1000, 5000)),
     FUTURES: (500, (5, 10, 20, 50, 100, 500, 1000)),
 }
-FUNDING_LIMITS = (100, 1000)
-FUNDING_PERIOD_MS = 8 * 3_600_000
 DAY_MS = 86_400_000
 
 Response = tuple[int, object]
 
 
-def _num(value: float) -> str:
-    """Fixed-point text as Binance sends it, without float noise past 8 decimals."""
-    return np.format_float_positional(round(value, 8), precision=12, unique=True, trim="-")
-
-
-class OfflineBinanceApi:
+class OfflineBinanceApi(FuturesEndpoints):
     """Routes and answers requests; safe to call from many server threads at once."""
 
     def __init__(self, store: CandleStore, now_ms: Callable[[], int] = wall_clock_ms) -> None:
-        self.store = store
-        self.inventory = store.inventory
-        self.clock = store.clock
-        self._now_ms = now_ms
-        self._precision: dict[tuple[str, str], Precision] = {}
-        self._info_symbols: dict[str, list[dict]] = {}
-        self._lock = threading.Lock()
+        super().__init__(store, now_ms)
         self._routes: dict[str, Callable[[Query], object]] = {
             "/api/v3/ping": lambda q: {},
             "/fapi/v1/ping": lambda q: {},
@@ -129,83 +108,6 @@ class OfflineBinanceApi:
             return 200, route(query)
         except BinanceError as error:
             return error.status, error.body()
-
-    # -- helpers ----------------------------------------------------------------------
-
-    def _instruments(self, market: str) -> dict[str, Instrument]:
-        return self.inventory.spot if market == SPOT else self.inventory.futures
-
-    def _instrument(self, market: str, symbol: str) -> Instrument:
-        instrument = self._instruments(market).get(symbol_text(symbol))
-        if instrument is None:
-            raise invalid_symbol()
-        return instrument
-
-    def _selected(self, query: Query, market: str) -> list[Instrument]:
-        """`symbol`, a JSON `symbols` list, or every instrument of the market."""
-        symbol, symbols = param(query, "symbol"), param(query, "symbols")
-        if symbol is not None and symbols is not None:
-            raise BinanceError(400, -1128, "Combination of optional parameters invalid.")
-        if symbol is not None:
-            return [self._instrument(market, symbol)]
-        if symbols is not None:
-            try:
-                names = json.loads(symbols)
-            except ValueError:
-                names = None
-            if not isinstance(names, list) or not all(isinstance(n, str) for n in names or [1]):
-                raise BinanceError(400, -1100, "Illegal characters found in parameter 'symbols'.")
-            if len(set(names)) != len(names):
-                raise BinanceError(400, -1101, "Duplicate values in parameter 'symbols'.")
-            return [self._instrument(market, name) for name in names]
-        return list(self._instruments(market).values())
-
-    def _public(self, stored_ms: int) -> int:
-        return stored_ms if self.clock is None else self.clock.to_public(stored_ms)
-
-    def _stored(self, public_ms: int | None) -> int | None:
-        if public_ms is None or self.clock is None:
-            return public_ms
-        return self.clock.to_stored(public_ms)
-
-    def _kind(self, market: str) -> str:
-        return "spot" if market == SPOT else "futures"
-
-    def precision(self, instrument: Instrument, market: str) -> Precision:
-        key = (market, instrument.symbol)
-        with self._lock:
-            cached = self._precision.get(key)
-        if cached is None:
-            price = reference_price(self.store, instrument, self._kind(market))
-            cached = precision_for_price(price)
-            with self._lock:
-                self._precision[key] = cached
-        return cached
-
-    def _last_closed(self, instrument: Instrument, market: str) -> tuple[np.ndarray, int, int]:
-        """Last complete candle of the finest timeframe: (values row, open ms, timeframe ms)."""
-        kind = self._kind(market)
-        timeframe = self.store.finest_timeframe(instrument, kind)
-        if timeframe is None:
-            raise invalid_symbol()
-        candles = self.store.candles(instrument, kind, timeframe)
-        end = self.store.closed_end(candles)
-        if end == 0:
-            raise BinanceError(400, -1121, f"No market data yet for {instrument.symbol}.")
-        return candles.values[end - 1], int(candles.open_ms[end - 1]), candles.timeframe_ms
-
-    def _quote(self, instrument: Instrument, market: str) -> tuple[Quote, int]:
-        row, open_ms, tf_ms = self._last_closed(instrument, market)
-        return quote_from_candle(row, self.precision(instrument, market)), open_ms + tf_ms
-
-    def _quotable(self, instruments: list[Instrument], market: str):
-        """Skip pairs with no closed candle yet when listing all (Binance omits them too)."""
-        for instrument in instruments:
-            try:
-                yield instrument, *self._quote(instrument, market)
-            except BinanceError:
-                if len(instruments) == 1:
-                    raise
 
     # -- endpoints --------------------------------------------------------------------
 
@@ -272,9 +174,9 @@ class OfflineBinanceApi:
             volume = 0.0 if kind == "mark" else v
             rows.append(
                 [
-                    public, _num(o), _num(h), _num(low), _num(c), _num(volume),
-                    public + tf - 1, _num(volume * c), int(volume > 0),
-                    _num(volume / 2), _num(volume * c / 2), "0",
+                    public, num(o), num(h), num(low), num(c), num(volume),
+                    public + tf - 1, num(volume * c), int(volume > 0),
+                    num(volume / 2), num(volume * c / 2), "0",
                 ]
             )  # fmt: skip
         return rows
@@ -331,69 +233,3 @@ class OfflineBinanceApi:
         if market == FUTURES:
             book.update(E=self._public(close_ms), T=self._public(close_ms))
         return book
-
-    def _funding(self, instrument: Instrument):
-        stored = instrument.timeframes("funding_rate")
-        if not stored:
-            return None
-        return self.store.candles(instrument, "funding_rate", min(stored, key=timeframe_ms))
-
-    def _mark_price(self, instrument: Instrument, at_stored_ms: int) -> float | None:
-        """Open of the finest mark candle whose file covers the instant (None if none does)."""
-        for timeframe in sorted(instrument.timeframes("mark"), key=timeframe_ms):
-            candles = self.store.candles(instrument, "mark", timeframe)
-            index = int(np.searchsorted(candles.open_ms, at_stored_ms, side="right")) - 1
-            if index >= 0 and at_stored_ms < candles.open_ms[index] + candles.timeframe_ms:
-                return float(candles.values[index, OPEN])
-        return None
-
-    def _premium_index(self, query: Query) -> object:
-        answers = []
-        for instrument, quote, close_ms in self._quotable(self._selected(query, FUTURES), FUTURES):
-            precision = self.precision(instrument, FUTURES)
-            mark = self._mark_price(instrument, close_ms)
-            mark = quote.last if mark is None else mark
-            funding = self._funding(instrument)
-            rate = 0.0
-            if funding is not None:
-                index = int(np.searchsorted(funding.open_ms, close_ms, side="right")) - 1
-                rate = float(funding.values[index, OPEN]) if index >= 0 else 0.0
-            public_now = self._public(close_ms)
-            next_funding = (public_now // FUNDING_PERIOD_MS + 1) * FUNDING_PERIOD_MS
-            price = np.format_float_positional(mark, precision=precision.price_decimals + 2)
-            answers.append(
-                {
-                    "symbol": instrument.symbol,
-                    "markPrice": price,
-                    "indexPrice": price,
-                    "estimatedSettlePrice": price,
-                    "lastFundingRate": _num(rate),
-                    "interestRate": "0.00010000",
-                    "nextFundingTime": next_funding,
-                    "time": public_now,
-                }
-            )
-        return answers[0] if param(query, "symbol") else answers
-
-    def _funding_rate(self, query: Query) -> list:
-        public_start, public_end = time_range(query)
-        start, end = self._stored(public_start), self._stored(public_end)
-        count = limit(query, *FUNDING_LIMITS)
-        history = []
-        for instrument in self._selected(query, FUTURES):
-            funding = self._funding(instrument)
-            if funding is None:
-                continue
-            times, values = self.store.select(funding, start, end, count)
-            for stored_ms, rate in zip(times.tolist(), values[:, OPEN].tolist(), strict=True):
-                mark = self._mark_price(instrument, stored_ms)
-                history.append(
-                    {
-                        "symbol": instrument.symbol,
-                        "fundingTime": self._public(stored_ms),
-                        "fundingRate": _num(rate),
-                        "markPrice": "" if mark is None else _num(mark),
-                    }
-                )
-        history.sort(key=lambda item: item["fundingTime"])
-        return history[:count] if start is not None else history[-count:]

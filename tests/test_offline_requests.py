@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import re
 from pathlib import Path
 
@@ -93,6 +94,21 @@ def test_day_and_four_hour_candles_from_hourly_only_data(tmp_path: Path) -> None
     assert float(daily[0][5]) == 240.0
     assert len(four) == 18 and four[1][0] == START + 4 * HOUR_MS
     assert weekly["code"] == -1120  # a week does not divide the day grid: refused, not guessed
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "TRACE", "BREW"])
+def test_other_methods_get_405(offline_server, method: str) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", offline_server.port, timeout=10)
+    try:
+        connection.request(method, "/api/v3/klines?symbol=BTCUSDT&interval=1h")
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert response.status == 405
+    if method != "HEAD":  # HTTP: an answer to HEAD has headers only
+        assert json.loads(body)["code"] == -1
+    assert get_ok(offline_server, "/api/v3/ping") == {}
 
 
 # -- restarts -----------------------------------------------------------------------------

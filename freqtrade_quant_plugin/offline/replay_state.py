@@ -111,6 +111,13 @@ def stable_clock(
         reason = _reusable(state, latest_stored_ms, grid_ms, now)
         if reason is None:
             logger.info("Replay resumed from %s (offset %d ms)", state_path, state.offset_ms)
+            if state.latest_stored_ms != latest_stored_ms:
+                logger.info(
+                    "The data changed since the replay began (newest candle %d, was %d): "
+                    "offset kept, stored candles keep their served times",
+                    latest_stored_ms,
+                    state.latest_stored_ms,
+                )
             return ReplayClock(state.offset_ms, now_ms)
         logger.warning(
             "Replay state %s not reused: %s. Starting a new replay: a bot that kept its "

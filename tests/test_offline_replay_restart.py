@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
-from test_offline_server import ManualClock, get_ok
+from test_offline_server import ManualClock, _free_port, get_ok
 
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
 
@@ -112,3 +115,32 @@ def test_serve_refuses_a_replay_start_that_is_no_time(datadir: Path) -> None:
     completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2
     assert "invalid start 'yesterday'" in completed.stderr
+
+
+def _serve_once(datadir: Path, log: Path, query: str) -> list:
+    """Start `freqtrade-quant serve --replay`, read a few candles, stop it with SIGTERM."""
+    port = _free_port()
+    command = [sys.executable, "-m", "freqtrade_quant_plugin.cli", "serve", "--replay",
+               "--port", str(port), "--datadir", str(datadir)]  # fmt: skip
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while f"127.0.0.1:{port}" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        url = f"http://127.0.0.1:{port}/api/v3/klines?symbol=BTCUSDT&interval=1h&{query}"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return json.loads(reply.read())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0, log.read_text()
+
+
+def test_serve_command_resumes_its_replay(datadir: Path, tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    first = _serve_once(datadir, log, "limit=3")
+    second = _serve_once(datadir, log, f"startTime={first[0][0]}&limit=2")
+    assert second == first[:2]  # closed candles: same times, same prices
+    text = log.read_text()
+    assert "Replay resumed from" in text and "offline-replay.json" in text
+    assert (datadir / "offline-replay.json").is_file()

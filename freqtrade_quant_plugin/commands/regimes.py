@@ -1,7 +1,8 @@
 """`freqtrade-quant regimes`: what the detector sees on a pair's stored candles.
 
 A quick look before trading a pair: how often each regime occurs and what the latest
-candles are labelled, read from the same feather files Freqtrade backtests on.
+candles are labelled, read from the same files and through the same loader (sorted,
+duplicates merged, gaps filled) as a Freqtrade backtest.
 """
 
 from __future__ import annotations
@@ -20,17 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
+    from freqtrade_quant_plugin.commands.candle_history import load_candles
     from freqtrade_quant_plugin.core.regime import RegimeDetector
 
-    path = (
-        args.datadir / f"{args.pair.replace('/', '_').replace(':', '_')}-{args.timeframe}.feather"
-    )
-    if not path.is_file():
-        print(f"No candles for {args.pair} {args.timeframe}: {path} does not exist.")
+    candles = load_candles(args.datadir, args.pair, args.timeframe)
+    if candles.empty:
+        print(f"No candles for {args.pair} {args.timeframe} in {args.datadir}.")
         return 2
-    frame = RegimeDetector().detect(pd.read_feather(path))
+    frame = RegimeDetector().detect(candles)
     shares = frame["regime"].value_counts(normalize=True).mul(100).round(1)
     print(f"{args.pair} {args.timeframe}: {len(frame)} candles, regime share in %")
     print(shares.to_string())

@@ -48,13 +48,14 @@ def load_candles(
     )
 
 
-def available_pairs(
-    datadir: Path, timeframe: str, data_format: str = DEFAULT_DATA_FORMAT
-) -> list[str]:
-    """The spot pairs with stored candles of `timeframe`, sorted."""
+def available_data(datadir: Path, data_format: str = DEFAULT_DATA_FORMAT) -> dict[str, list[str]]:
+    """Timeframe -> the spot pairs with stored candles of it, sorted."""
     from freqtrade.data.history.datahandlers import get_datahandler
     from freqtrade.enums import CandleType, TradingMode
 
     handler = get_datahandler(datadir, data_format)
-    found = handler.ohlcv_get_available_data(datadir, TradingMode.SPOT)
-    return sorted({pair for pair, tf, kind in found if tf == timeframe and kind == CandleType.SPOT})
+    found: dict[str, set[str]] = {}
+    for pair, timeframe, kind in handler.ohlcv_get_available_data(datadir, TradingMode.SPOT):
+        if kind == CandleType.SPOT:
+            found.setdefault(timeframe, set()).add(pair)
+    return {timeframe: sorted(pairs) for timeframe, pairs in found.items()}

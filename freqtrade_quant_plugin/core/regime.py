@@ -89,6 +89,8 @@ _LOW, _NORMAL, _HIGH, _EXTREME, _TRENDING, _RANGING, _UNKNOWN = range(len(_LABEL
 # Rows compared per pass of the rolling percentile: small enough to stay in cache.
 _PERCENTILE_CHUNK = 32_768
 
+TREND_METHODS: tuple[str, ...] = ("adx_roc",)
+
 _INT_FIELDS = (
     "lookback_period",
     "percentile_window",
@@ -114,10 +116,17 @@ class RegimeDetectorConfig:
     atr_period: int = 14
     atr_long_period: int = 100
     adx_period: int = 14
+    trend_method: str = "adx_roc"
 
     def __post_init__(self) -> None:
+        if self.trend_method not in TREND_METHODS:
+            raise QuantConfigError(
+                "trend_method", self.trend_method, f"one of {', '.join(TREND_METHODS)}"
+            )
         for field in fields(self):
             raw = getattr(self, field.name)
+            if field.name == "trend_method":
+                continue
             if field.name in _INT_FIELDS:
                 value: float = parse_int(field.name, raw)
                 check_range(field.name, value, 2)

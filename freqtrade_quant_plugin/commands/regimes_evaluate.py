@@ -59,7 +59,7 @@ def evaluate_timeframe(
     args: argparse.Namespace, detector: RegimeDetector, timeframe: str, pairs: list[str]
 ) -> tuple[Evaluation, int, EvaluationConfig]:
     """Label every pair, pool them, measure. Returns (evaluation, pairs used, config)."""
-    config = evaluation_config(args, timeframe, detector.config.lookback_period)
+    config = evaluation_config(args, timeframe, detector.config.trend_lookback)
     evaluator = RegimeEvaluator(config)
     start = _timerange_start(args.timerange)
     startup = detector.config.startup_candles + config.typical_window

@@ -35,6 +35,7 @@ from freqtrade_quant_plugin.core.regime import (
     TRENDING,
     VOLATILITY_REGIMES,
 )
+from freqtrade_quant_plugin.core.trend import lagged, log_prices, realised_volatility
 
 TREND_REGIMES: tuple[str, ...] = (TRENDING, RANGING)
 NANOSECONDS_PER_DAY = 86_400 * 10**9
@@ -60,56 +61,36 @@ class EvaluationConfig:
             raise ValueError(f"confidence must lie in (0, 1), got {self.confidence!r}")
 
 
-def _trailing_sum(values: np.ndarray, window: int) -> np.ndarray:
-    """Sum of values[t-window+1..t]; NaN until the window is full or while it holds a NaN."""
-    total = np.full(values.shape[0], np.nan)
-    if values.shape[0] >= window:
-        finite = np.isfinite(values)
-        cumulative = np.concatenate(([0.0], np.cumsum(np.where(finite, values, 0.0))))
-        bad = np.concatenate(([0], np.cumsum(~finite)))
-        clean = (bad[window:] - bad[:-window]) == 0
-        total[window - 1 :] = np.where(clean, cumulative[window:] - cumulative[:-window], np.nan)
-    return total
+def continuation(log_close: np.ndarray, horizon: int, lookback: int) -> np.ndarray:
+    """Forward log move over `horizon` signed by the past `lookback` move, in volatility units.
 
-
-def _shift(values: np.ndarray, periods: int) -> np.ndarray:
-    """values[t - periods] at t (negative periods look ahead), NaN beyond the ends."""
-    out = np.full(values.shape[0], np.nan)
-    if periods > 0:
-        out[periods:] = values[:-periods]
-    elif periods < 0:
-        out[:periods] = values[-periods:]
-    else:
-        out[:] = values
-    return out
+    The unit is the realised volatility of the `horizon` candles up to t times
+    sqrt(horizon): what a random walk would move over the horizon.
+    """
+    scale = realised_volatility(log_close, horizon) * np.sqrt(horizon)
+    past_move = log_close - lagged(log_close, lookback)
+    forward_move = lagged(log_close, -horizon) - log_close
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(scale > 0, np.sign(past_move) * forward_move / scale, np.nan)
+    value[~np.isfinite(value)] = np.nan
+    return value
 
 
 def outcomes(close: np.ndarray, config: EvaluationConfig) -> tuple[np.ndarray, np.ndarray]:
     """Per candle: (forward volatility / typical, continuation); NaN where undefined."""
-    price = np.asarray(close, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_close = np.where(price > 0, np.log(price), np.nan)
-    returns = np.diff(log_close, prepend=np.nan)
-    squared = np.where(np.isfinite(returns), returns**2, np.nan)
-    horizon = config.horizon
-
-    past_vol = np.sqrt(_trailing_sum(squared, horizon) / horizon)  # candles t-H+1..t
-    forward_vol = _shift(past_vol, -horizon)  # candles t+1..t+H
+    log_close = log_prices(close)
+    past_vol = realised_volatility(log_close, config.horizon)  # candles t-H+1..t
+    forward_vol = lagged(past_vol, -config.horizon)  # candles t+1..t+H
     typical = (
         pd.Series(past_vol)
         .rolling(config.typical_window, min_periods=config.typical_window // 2)
         .median()
         .to_numpy()
     )
-    past_move = log_close - _shift(log_close, config.lookback)
-    forward_move = _shift(log_close, -horizon) - log_close
     with np.errstate(divide="ignore", invalid="ignore"):
         vol_ratio = np.where(typical > 0, forward_vol / typical, np.nan)
-        scale = past_vol * np.sqrt(horizon)
-        continuation = np.where(scale > 0, np.sign(past_move) * forward_move / scale, np.nan)
     vol_ratio[~np.isfinite(vol_ratio)] = np.nan
-    continuation[~np.isfinite(continuation)] = np.nan
-    return vol_ratio, continuation
+    return vol_ratio, continuation(log_close, config.horizon, config.lookback)
 
 
 @dataclass

@@ -315,6 +315,7 @@ def test_detect_adds_columns_in_place(detected):
         "natr",
         "atr_ratio",
         "vol_percentile",
+        "trend_z",
         *LABEL_COLUMNS,
     ):
         assert column in frame.columns

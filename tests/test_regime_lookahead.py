@@ -39,17 +39,8 @@ DEEP_SET = [
     "WIF",
 ]
 FIVE_MINUTE_TAIL = 20_000
-FLOAT_COLUMNS = (
-    "atr_14",
-    "atr",
-    "atr_100",
-    "adx",
-    "roc",
-    "natr",
-    "atr_ratio",
-    "vol_percentile",
-    "trend_z",
-)
+PRICE_COLUMNS = ("atr_14", "atr", "atr_100", "adx", "roc", "natr", "atr_ratio")
+FLOAT_COLUMNS = (*PRICE_COLUMNS, "vol_percentile", "trend_z")
 TREND_METHODS = ("adx_roc", "scaled_move")
 LABEL_COLUMNS = ("volatility_regime", "trend_regime", "regime")
 

@@ -51,10 +51,11 @@ regime
     label (LOW_VOL or NORMAL_VOL).
 
 The scalar ``detect_regime`` takes ``atr``/``atr_14``, ``atr_100``, ``adx``, ``roc``
-(``trend_z`` with the scaled_move method) and optionally ``vol_percentile`` and ``close``. Without ``vol_percentile`` it classifies
-volatility by atr_ratio alone: >= vol_atr_multiplier**2 EXTREME_VOL, >= vol_atr_multiplier
-HIGH_VOL, <= 1 / vol_atr_multiplier LOW_VOL, else NORMAL_VOL. Missing, NaN or
-non-positive numbers give UNKNOWN where a part becomes undefined; they never raise.
+(``trend_z`` with the scaled_move method) and optionally ``vol_percentile`` and ``close``.
+Without ``vol_percentile`` it classifies volatility by atr_ratio alone: >=
+vol_atr_multiplier**2 EXTREME_VOL, >= vol_atr_multiplier HIGH_VOL, <= 1 /
+vol_atr_multiplier LOW_VOL, else NORMAL_VOL. Missing, NaN or non-positive numbers give
+UNKNOWN where a part becomes undefined; they never raise.
 
 Warm-up: the first ``RegimeDetectorConfig.startup_candles`` rows are UNKNOWN. A NaN
 price makes TA-Lib's recursive ATR and ADX undefined from that row on, so every later

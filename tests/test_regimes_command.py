@@ -56,3 +56,24 @@ def test_reads_candles_the_way_freqtrade_does(tmp_path: Path, capsys) -> None:
     unknown_share = re.search(r"UNKNOWN\s+([\d.]+)", out)
     assert unknown_share is not None
     assert unknown_share.group(1) == re.search(r"UNKNOWN\s+([\d.]+)", clean_out).group(1)
+
+
+def test_uses_the_settings_of_a_config_file_and_the_environment(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    write_synthetic_data(tmp_path, ["BTC/USDT"], ["1h"], seed=7, start="2024-01-01", days=60)
+    config = tmp_path / "config.json"
+    config.write_text('{"quant": {"regime": {"percentile_window": 100}}}')
+    args = ["regimes", "--datadir", str(tmp_path), "--tail", "1"]
+    main(args)
+    default_unknown = re.search(r"UNKNOWN\s+([\d.]+)", capsys.readouterr().out).group(1)
+    assert main([*args, "--config", str(config)]) == 0
+    short_unknown = re.search(r"UNKNOWN\s+([\d.]+)", capsys.readouterr().out).group(1)
+    assert float(short_unknown) < float(default_unknown)  # a shorter warm-up
+
+    monkeypatch.setenv("REGIME_PERCENTILE_WINDOW", "1")
+    assert main([*args, "--config", str(config)]) == 2
+    assert "REGIME_PERCENTILE_WINDOW" in capsys.readouterr().out
+    monkeypatch.delenv("REGIME_PERCENTILE_WINDOW")
+    assert main([*args, "--config", str(tmp_path / "missing.json")]) == 2
+    assert "not found" in capsys.readouterr().out

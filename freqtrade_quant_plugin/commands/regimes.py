@@ -29,9 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeframe", default="1h", help="candle timeframe, e.g. 1h")
     parser.add_argument("--tail", type=int, default=10, help="latest candles to list")
     parser.add_argument(
+        "--config",
+        default=None,
+        help="Freqtrade config whose `quant.regime` settings to use (REGIME_* variables apply)",
+    )
+    parser.add_argument(
         "--trend-method",
         default=None,
-        help="regime.trend_method to label with (default: the detector's default)",
+        help="regime.trend_method to label with, overriding the settings",
     )
     group = parser.add_argument_group("evaluation (--evaluate)")
     group.add_argument(
@@ -67,20 +72,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def _detector(trend_method: str | None):
-    from freqtrade_quant_plugin.core.regime import RegimeDetector, RegimeDetectorConfig
+def _detector(args: argparse.Namespace):
+    """The detector the bot would run: config file, then REGIME_* variables, then the flag."""
+    import dataclasses
+    import os
 
-    if trend_method is None:
-        return RegimeDetector()
-    return RegimeDetector(RegimeDetectorConfig(trend_method=trend_method))
+    from freqtrade_quant_plugin.core.regime import RegimeDetector
+    from freqtrade_quant_plugin.core.settings import QuantSettings
+
+    quant = None
+    if args.config:
+        from freqtrade.configuration.load_config import load_config_file
+
+        quant = load_config_file(args.config).get("quant")
+    regime = QuantSettings.load(quant, os.environ).regime
+    if args.trend_method is not None:
+        regime = dataclasses.replace(regime, trend_method=args.trend_method)
+    return RegimeDetector(regime)
 
 
 def run(args: argparse.Namespace) -> int:
+    from freqtrade.exceptions import OperationalException
+
     from freqtrade_quant_plugin.core.validation import QuantConfigError
 
     try:
-        detector = _detector(args.trend_method)
-    except QuantConfigError as error:
+        detector = _detector(args)
+    except (QuantConfigError, OperationalException) as error:
         print(error)
         return 2
     if args.evaluate:

@@ -276,6 +276,8 @@ def report(universe, early, score, chosen, late, spreads, seconds, grid) -> str:
         "Continuation: forward 24 h log move signed by the past `lookback` move, in units of "
         "the last 24 h realised volatility x sqrt(24 h). Interval: moving-block bootstrap over "
         "days, 5-day blocks, 2000 resamples, seed 0. Candidate = `family|lookback|threshold`.",
+        "Round 1 is `--grid candles`; round 2 (`--grid hours`) was run after round 1's "
+        "held-out result was known, so its later months are not fully untouched.",
         "",
         f"### Early months (choice): candles whose 24 h future ends before {SPLIT.date()}",
         "",

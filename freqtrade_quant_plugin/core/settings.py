@@ -40,6 +40,9 @@ SECTIONS: dict[str, tuple[type, dict[str, str]]] = {
             "REGIME_ATR_PERIOD": "atr_period",
             "REGIME_ATR_LONG_PERIOD": "atr_long_period",
             "REGIME_ADX_PERIOD": "adx_period",
+            "REGIME_TREND_METHOD": "trend_method",
+            "REGIME_TREND_WINDOW": "trend_window",
+            "REGIME_TREND_Z_THRESHOLD": "trend_z_threshold",
         },
     ),
     "costs": (

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from freqtrade.exceptions import OperationalException
 from freqtrade.persistence import Trade
 
 from freqtrade_quant_plugin.adapters.closed_trades import (
@@ -39,6 +40,7 @@ from freqtrade_quant_plugin.core.symbol_performance import (
     SymbolStats,
     save_snapshot,
 )
+from freqtrade_quant_plugin.core.validation import QuantConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +227,11 @@ _trackers_lock = threading.Lock()
 
 def get_tracker(config: Mapping[str, Any]) -> PairPerformanceTracker:
     """The process-wide tracker for this Freqtrade config's symbol-performance settings."""
-    settings = QuantSettings.load(config.get("quant"), os.environ).symbol_performance
+    try:
+        settings = QuantSettings.load(config.get("quant"), os.environ).symbol_performance
+    except QuantConfigError as error:
+        # OperationalException: a clean start-up refusal with a non-zero exit.
+        raise OperationalException(str(error)) from error
     with _trackers_lock:
         tracker = _trackers.get(settings)
         if tracker is None:

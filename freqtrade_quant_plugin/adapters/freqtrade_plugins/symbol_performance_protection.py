@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from freqtrade.constants import Config, LongShort
-from freqtrade.exceptions import ConfigurationError
+from freqtrade.exceptions import OperationalException
 from freqtrade.plugins.protections import IProtection, ProtectionReturn
 
 from freqtrade_quant_plugin.adapters.pair_locks import LOCK_HORIZON, lock_reason
@@ -32,7 +32,8 @@ class SymbolPerformanceProtection(IProtection):
     def __init__(self, config: Config, protection_config: dict[str, Any]) -> None:
         given = [key for key in _DURATION_KEYS if key in protection_config]
         if given:
-            raise ConfigurationError(
+            # Not ConfigurationError: Freqtrade exits 0 on that one.
+            raise OperationalException(
                 f"SymbolPerformanceProtection: {', '.join(given)} is not supported; the lock "
                 "lasts until consecutive paper wins re-enable the pair "
                 "(quant.symbol_performance.consecutive_win_reenable_threshold)."

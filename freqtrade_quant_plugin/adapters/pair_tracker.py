@@ -33,6 +33,7 @@ from freqtrade_quant_plugin.adapters.closed_trades import (
     RiskMoneyLookup,
 )
 from freqtrade_quant_plugin.adapters.paper_store import ClosedPaperTrade, PaperTradeStore
+from freqtrade_quant_plugin.adapters.snapshot_file import snapshot_mode
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.symbol_performance import (
     SymbolPerformanceConfig,
@@ -167,8 +168,10 @@ class PairPerformanceTracker:
         self.generation += 1
 
     def _save_snapshot(self) -> None:
-        if self.config.persistence_file:
-            save_snapshot(Path(self.config.persistence_file), self.manager.all_stats())
+        """Live and dry-run only: a backtest's statistics must never replace the bot's."""
+        if self.config.persistence_file and self._mode == DATABASE and hasattr(Trade, "session"):
+            path = Path(self.config.persistence_file)
+            save_snapshot(path, self.manager.all_stats(), snapshot_mode())
 
     # --- reading -------------------------------------------------------------------------
 

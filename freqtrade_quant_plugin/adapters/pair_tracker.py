@@ -169,11 +169,16 @@ class PairPerformanceTracker:
 
     def _save_snapshot(self) -> None:
         """Live and dry-run only: a backtest's statistics must never replace the bot's."""
-        if self.config.persistence_file and self._mode == DATABASE and hasattr(Trade, "session"):
+        if self.config.persistence_file and self.uses_database:
             path = Path(self.config.persistence_file)
             save_snapshot(path, self.manager.all_stats(), snapshot_mode())
 
     # --- reading -------------------------------------------------------------------------
+
+    @property
+    def uses_database(self) -> bool:
+        """Live and dry-run: trades, paper trades and pair locks are in Freqtrade's DB."""
+        return self._mode == DATABASE and hasattr(Trade, "session")
 
     def set_risk_money_lookup(self, lookup: RiskMoneyLookup | None) -> None:
         """Backtests: where the strategy keeps each trade's risk money (see closed_trades)."""

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from freqtrade_quant_plugin.adapters.closed_trades import RiskMoneyLookup
+from freqtrade_quant_plugin.adapters.pair_locks import protection_in_use, reconcile_locks
 from freqtrade_quant_plugin.adapters.pair_tracker import get_tracker
 from freqtrade_quant_plugin.adapters.paper_engine import PaperTradeEngine
 from freqtrade_quant_plugin.core.costs import CostModel
@@ -37,6 +38,7 @@ class PairPerformanceHooks:
         self._strategy = strategy
         self.tracker = get_tracker(strategy.config)
         self.tracker.set_risk_money_lookup(risk_money_of)
+        self._protection = protection_in_use(getattr(strategy, "protections", None))
         self._engine = PaperTradeEngine(
             strategy, self.tracker, settings.exit_policy, CostModel(settings.costs)
         )
@@ -44,6 +46,8 @@ class PairPerformanceHooks:
     def bot_loop_start(self, current_time: datetime) -> None:
         """Take in closed trades, advance paper trades, announce state changes."""
         self.tracker.sync()
+        if self.tracker.uses_database:  # start-up and every loop: locks follow the state
+            reconcile_locks(self.tracker, current_time, self._protection)
         self._engine.advance(current_time)
         for event in self.tracker.take_events():
             self._strategy.dp.send_msg(f"Symbol performance: {event.message}", always_send=True)

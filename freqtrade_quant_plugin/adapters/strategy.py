@@ -117,6 +117,8 @@ class QuantStrategy(IStrategy):
         section = config.get("quant")
         try:
             self.quant_settings = QuantSettings.load(section, os.environ)
+            startup = config.get("startup_candle_count", self.startup_candle_count)
+            self.quant_settings.check_startup_candles(startup, type(self).__name__)
         except QuantConfigError as error:
             # OperationalException: Freqtrade exits 0 on its own ConfigurationError.
             raise OperationalException(str(error)) from error

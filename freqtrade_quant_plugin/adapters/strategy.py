@@ -59,7 +59,12 @@ from freqtrade_quant_plugin.core.costs import BPS, CostConfig, CostModel
 from freqtrade_quant_plugin.core.enrichment import format_trade_log_message
 from freqtrade_quant_plugin.core.regime import REGIMES, UNKNOWN, RegimeDetector
 from freqtrade_quant_plugin.core.settings import QuantSettings
-from freqtrade_quant_plugin.core.sizing import RiskConfig, max_leverage_for_stop, plan_position
+from freqtrade_quant_plugin.core.sizing import (
+    RiskConfig,
+    dust_reason,
+    max_leverage_for_stop,
+    plan_position,
+)
 from freqtrade_quant_plugin.core.stop_levels import (
     BREAKEVEN,
     TRAILING,
@@ -378,6 +383,7 @@ class QuantStrategy(IStrategy):
                 risk_config.max_cost_in_R,
             )
         stake = plan.size * current_rate / leverage
+        cause = "the exchange's amount precision cut the size"
         if stake > max_stake:
             self.log_decision(
                 "%s: stake %.2f clamped to the available maximum %.2f (less risk than planned)",
@@ -386,6 +392,16 @@ class QuantStrategy(IStrategy):
                 max_stake,
             )
             stake = max_stake
+            cause = f"the stake was clamped to the available maximum {max_stake:.2f}"
+        # Judged on what a stop-out would lose after every cut (cost gate, clamp, precision):
+        # a position far below its planned risk is dust, whatever made it small.
+        amount = self._amount_at_precision(pair, stake * leverage / current_rate)
+        dust = dust_reason(
+            amount * stop_distance, plan.risk_money, risk_config.min_risk_fraction, cause=cause
+        )
+        if dust:
+            self.log_decision("%s: no %s entry: %s", pair, side, dust)
+            return 0.0
         if min_stake and stake < min_stake:
             self.log_decision(
                 "%s: no %s entry: the risk allows a stake of %.2f, below the exchange minimum "
@@ -406,6 +422,13 @@ class QuantStrategy(IStrategy):
             risk_modifier=modifier,
         )
         return stake
+
+    def _amount_at_precision(self, pair: str, amount: float) -> float:
+        """The amount Freqtrade will order: truncated to the market's amount precision."""
+        exchange = getattr(self.dp, "_exchange", None)
+        if exchange is None:
+            return amount
+        return float(exchange.amount_to_contract_precision(pair, amount) or 0.0)
 
     # ----------------------------------------------------------------- fills
     def order_filled(

@@ -580,14 +580,16 @@ class QuantStrategy(IStrategy):
         amount = float(order.safe_filled or trade.amount)
         fee_close = float(trade.fee_close if trade.fee_close is not None else trade.fee_open)
         fees = state.entry_price * amount * float(trade.fee_open) + exit_price * amount * fee_close
-        cost_model = self._cost_model(self.effective_settings(), float(trade.fee_open))
-        exit_notional = exit_price * amount
-        slippage = (
-            state.entry_slippage
-            + exit_notional
-            * cost_model.slippage_bps(exit_price, state.atr, exit_notional, state.candle_volume)
-            / BPS
-        )
+        if self._is_live:
+            # Real fills carry their slippage: measure it, never subtract a model again.
+            slippage = trade_records.measured_slippage(trade)
+        else:
+            cost_model = self._cost_model(self.effective_settings(), float(trade.fee_open))
+            exit_notional = exit_price * amount
+            exit_bps = cost_model.slippage_bps(
+                exit_price, state.atr, exit_notional, state.candle_volume
+            )
+            slippage = state.entry_slippage + exit_notional * exit_bps / BPS
         best, worst = (
             (trade.min_rate, trade.max_rate)
             if state.is_short
@@ -609,6 +611,7 @@ class QuantStrategy(IStrategy):
             mfe=float(best) if best else None,
             mae=float(worst) if worst else None,
             duration_hours=(current_time - trade.open_date_utc).total_seconds() / 3600,
+            slippage_in_fills=self._is_live,
         )
         if self._is_live:
             trade_records.store_on_trade(trade, {k: v for k, v in record.items() if k not in entry})

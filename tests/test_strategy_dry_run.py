@@ -89,12 +89,14 @@ def _query(db: Path, sql: str) -> list[tuple]:
 
 
 def _custom_data(db: Path, trade_id: int) -> dict:
-    """Freqtrade stores a str as is and anything else as JSON (cd_type says which)."""
+    """Freqtrade stores a str as is, a bool as True/False and anything else as JSON (cd_type
+    says which)."""
     rows = _query(
         db,
         f"SELECT cd_key, cd_type, cd_value FROM trade_custom_data WHERE ft_trade_id = {trade_id}",
     )
-    return {key: value if kind == "str" else json.loads(value) for key, kind, value in rows}
+    readers = {"str": str, "bool": lambda text: text.lower() == "true"}
+    return {key: readers.get(kind, json.loads)(value) for key, kind, value in rows}
 
 
 def _open_trades(db: Path) -> list[tuple]:

@@ -15,6 +15,7 @@ import pytest
 from freqtrade_support import interrupt_and_wait, start_freqtrade
 from test_strategy_dry_run import (  # noqa: F401  (replay_server is a fixture)
     EVERY_CANDLE_STRATEGY,
+    ONE_PAIR_5M,
     PAIR,
     PROBLEMS,
     STRATEGY_FILE,
@@ -56,12 +57,7 @@ def test_dry_run_exit_nets_measured_slippage_once(freqtrade_config, replay_serve
     db = tmp_path / "trades.sqlite"
     config = freqtrade_config(
         {
-            "timeframe": "5m",
-            "max_open_trades": 1,
-            "exchange": {"pair_whitelist": [PAIR]},
-            "entry_pricing": {"price_side": "other"},
-            "exit_pricing": {"price_side": "other"},
-            "internals": {"process_throttle_secs": 2},
+            **ONE_PAIR_5M,
             # An order of about one BTC: more than the book's top level, so the fill walks it.
             "dry_run_wallet": 100_000,
             "quant": {
@@ -106,7 +102,8 @@ def test_dry_run_exit_nets_measured_slippage_once(freqtrade_config, replay_serve
         (average - requested) * filled * (1 if side == "buy" else -1)
         for side, requested, average, filled in orders
     )
+    # Usually the fills walk the book (measured > 0); a deep replayed candle can fill the
+    # whole order at the top level (0). The cost model's estimate is never 0 (base bps).
     assert data["slippage"] == pytest.approx(measured, rel=1e-9, abs=1e-12)
-    assert measured != 0  # the dry-run fills did walk the book
-    assert data["net_R_multiple"] * data["risk_money"] == pytest.approx(booked, rel=1e-6)
+    assert data["net_R_multiple"] * data["risk_money"] == pytest.approx(booked, rel=1e-6, abs=1e-6)
     assert data["was_winner"] is (booked > 0)

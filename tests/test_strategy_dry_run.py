@@ -54,6 +54,17 @@ class EveryCandleStrategy(QuantRegimeStrategy):
 '''
 
 
+# One 5m pair, one trade at a time, market-side prices, a loop every 2 seconds.
+ONE_PAIR_5M = {
+    "timeframe": "5m",
+    "max_open_trades": 1,
+    "exchange": {"pair_whitelist": [PAIR]},
+    "entry_pricing": {"price_side": "other"},
+    "exit_pricing": {"price_side": "other"},
+    "internals": {"process_throttle_secs": 2},
+}
+
+
 def _quant_section(k1: float) -> dict:
     """The same k1 for every regime, an explicit setting; 5m stops need a looser cost gate."""
     return {
@@ -117,15 +128,7 @@ def test_dry_run_stores_entry_facts_and_keeps_the_stop_after_a_restart(
         """Run a bot until `until(log text)` holds (at most 2 minutes), `linger` seconds
         more, then Ctrl-C; the log is checked for a clean stop."""
         config = freqtrade_config(
-            {
-                "timeframe": "5m",
-                "max_open_trades": 1,
-                "exchange": {"pair_whitelist": [PAIR]},
-                "entry_pricing": {"price_side": "other"},
-                "exit_pricing": {"price_side": "other"},
-                "internals": {"process_throttle_secs": 2},
-                "quant": _quant_section(k1),
-            },
+            {**ONE_PAIR_5M, "quant": _quant_section(k1)},
             port=replay_server.port,
             name=f"{name}.json",
         )

@@ -82,6 +82,8 @@ MAX_DURATION = "max_duration"
 # regime -> the number plotted in the `regime_code` column (UNKNOWN is -1)
 REGIME_CODES: dict[str, int] = {regime: code for code, regime in enumerate(REGIMES)}
 _STOP_EXIT_REASONS = {BREAKEVEN: "breakeven_stop", TRAILING: "trailing_stop"}
+# Run modes whose sizes are meant as real positions (min_risk_fraction applies).
+_SIZING_MODES = (RunMode.LIVE, RunMode.DRY_RUN, RunMode.BACKTEST, RunMode.HYPEROPT)
 
 
 class _PendingEntry(NamedTuple):
@@ -357,6 +359,10 @@ class QuantStrategy(IStrategy):
                 )
                 return 0.0
         risk_config = self.sizing_risk_config(settings)
+        if self._runmode not in _SIZING_MODES:
+            # lookahead/recursive-analysis force a 1e9 wallet, whose market impact would
+            # make every entry dust: they check signals, so the minimum does not apply.
+            risk_config = dataclasses.replace(risk_config, min_risk_fraction=0.0)
         modifier = self.pair_risk_modifier(pair)
         balance = self.wallets.get_total_stake_amount()
         plan = plan_position(
@@ -425,11 +431,18 @@ class QuantStrategy(IStrategy):
         return stake
 
     def _amount_at_precision(self, pair: str, amount: float) -> float:
-        """The amount Freqtrade will order: truncated to the market's amount precision."""
+        """The amount Freqtrade will order: truncated to the market's amount precision.
+
+        Hyperopt workers have no ccxt API and so no precision mode: there the amount stays
+        unrounded (at most one amount step more than Freqtrade will order).
+        """
         exchange = getattr(self.dp, "_exchange", None)
         if exchange is None:
             return amount
-        return float(exchange.amount_to_contract_precision(pair, amount) or 0.0)
+        try:
+            return float(exchange.amount_to_contract_precision(pair, amount) or 0.0)
+        except AttributeError:
+            return amount
 
     # ----------------------------------------------------------------- paper trades
     def paper_entry_terms(self, pair: str, row: SignalRow, *, is_short: bool) -> PaperTerms | None:

@@ -66,7 +66,7 @@ def test_filter_drops_disabled_pairs_and_protection_locks_them(tmp_path, caplog)
         },
     }
     for minute in (0, 60):
-        add_trade("ETH/USDT", minute, profit=-1.0)
+        add_trade("ETH/USDT", minute, profit=-1.0, stop=95.0)  # -1 over 5: -0.2 R
     add_trade("BTC/USDT", 30, profit=1.0)
     pairlist = PairListResolver.load_pairlist(
         "SymbolPerformanceFilter",

@@ -95,6 +95,7 @@ SECTIONS: dict[str, tuple[type, dict[str, str]]] = {
             "RISK_MULTIPLIER_NORMAL_VOL": "multiplier_normal_vol",
             "RISK_MULTIPLIER_HIGH_VOL": "multiplier_high_vol",
             "RISK_MULTIPLIER_EXTREME_VOL": "multiplier_extreme_vol",
+            "RISK_MIN_RISK_FRACTION": "min_risk_fraction",
         },
     ),
 }

@@ -27,12 +27,14 @@ from typing import Any
 
 from freqtrade_quant_plugin.core.costs import CostConfig
 from freqtrade_quant_plugin.core.exit_policy import ExitParams, resolve_exit_policy
+from freqtrade_quant_plugin.core.layers import LAYER_VARIABLES, LayerSwitches
 from freqtrade_quant_plugin.core.regime import RegimeDetectorConfig
 from freqtrade_quant_plugin.core.sizing import RiskConfig
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig
 from freqtrade_quant_plugin.core.validation import (
     QuantConfigError,
     check_writable_file,
+    parse_bool,
     parse_int,
     parse_number,
 )
@@ -98,6 +100,7 @@ SECTIONS: dict[str, tuple[type, dict[str, str]]] = {
             "RISK_MIN_RISK_FRACTION": "min_risk_fraction",
         },
     ),
+    "layers": (LayerSwitches, LAYER_VARIABLES),
 }
 EXIT_POLICY_SECTION = "exit_policy"
 QUANT_KEY = "quant"
@@ -117,7 +120,7 @@ ORDERED: dict[str, tuple[tuple[str, str, bool], ...]] = {
 }
 # Environment prefixes of the plugin. STRICT ones belong to it alone; the others are generic
 # words, so only a near miss of a known name (difflib ratio >= NEAR_MISS) is an error.
-STRICT_PREFIXES = ("SYMBOL_PERF_",)
+STRICT_PREFIXES = ("SYMBOL_PERF_", "QUANT_LAYER_")
 GENERIC_PREFIXES = ("REGIME_", "COST_", "RISK_")
 NEAR_MISS = 0.8
 
@@ -128,6 +131,7 @@ class QuantSettings:
     costs: CostConfig = field(default_factory=CostConfig)
     symbol_performance: SymbolPerformanceConfig = field(default_factory=SymbolPerformanceConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
+    layers: LayerSwitches = field(default_factory=LayerSwitches)
     exit_policy: dict[str, ExitParams] = field(default_factory=resolve_exit_policy)
     # "section.field" -> the key the user set it with (config path or variable)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -274,6 +278,10 @@ def _blame(
 
 def _convert(key: str, value: Any, annotation: Any, *, from_config: bool) -> Any:
     """Config values keep their JSON type; environment values are parsed from text."""
+    if annotation is bool:
+        if from_config and not isinstance(value, bool):
+            raise QuantConfigError(key, value, "true or false (a JSON boolean)")
+        return parse_bool(key, value)
     if annotation in (int, float):
         if from_config and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise QuantConfigError(key, value, "a JSON number (not text, true/false or null)")

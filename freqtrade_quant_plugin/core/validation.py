@@ -42,6 +42,22 @@ def parse_number(key: str, value: object) -> float:
     return number
 
 
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def parse_bool(key: str, value: object) -> bool:
+    """A switch: JSON true/false, or one of true/false/1/0/yes/no/on/off in a variable."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise QuantConfigError(key, value, "true or false")
+
+
 def parse_int(key: str, value: object) -> int:
     """Whole numbers only: 2.5 trades is a typo, not a setting."""
     number = parse_number(key, value)

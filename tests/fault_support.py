@@ -23,10 +23,13 @@ import pandas as pd
 from freqtrade_support import REPO_ROOT, start_freqtrade
 
 from freqtrade_quant_plugin.core.regime import REGIMES
+from freqtrade_quant_plugin.offline.replay import wall_clock_ms
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
 from freqtrade_quant_plugin.synth.writer import write_feather
 
 MINUTE_MS = 60_000
+DAY_MS = 86_400_000
+REPLAY_DAYS = 30
 PROBLEMS = ("Traceback", "Fatal exception")
 SAMPLE_STRATEGY = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 
@@ -91,20 +94,33 @@ def write_pair(datadir: Path, pair: str, frame: pd.DataFrame, timeframe: str = "
     return write_feather(frame, datadir / f"{pair.replace('/', '_')}-{timeframe}.feather")
 
 
-def replay_server_at(
-    datadir: Path, event_ms: int, seconds_from_now: float
-) -> OfflineExchangeServer:
-    """A replay server whose clock reaches stored time `event_ms` between
-    `seconds_from_now` and one grid period (the largest timeframe) later: the replay
-    offset is a whole number of grid periods, so candles close on the wall clock's grid."""
+def timeline_start(event_index: int, seconds_from_now: float) -> pd.Timestamp:
+    """First candle time of a 1m series whose candle `event_index` opens about
+    `seconds_from_now` from now (rounded up to a minute) under a replay offset of
+    `REPLAY_DAYS` whole days, the offset `replay_server` sets (the replay grid is a day).
+    """
+    target_ms = -(-(wall_clock_ms() + int(seconds_from_now * 1000)) // MINUTE_MS) * MINUTE_MS
+    return pd.Timestamp(
+        target_ms - REPLAY_DAYS * DAY_MS - event_index * MINUTE_MS, unit="ms", tz="UTC"
+    )
+
+
+def replay_server(datadir: Path, port: int = 0) -> OfflineExchangeServer:
+    """A replay server whose offset is exactly `REPLAY_DAYS` days (see `timeline_start`);
+    started again with the same datadir and port it serves the same history."""
     latest = max(
         int(pd.read_feather(path, columns=["date"])["date"].max().value // 1_000_000)
         for path in datadir.glob("*.feather")
     )
-    reserve = latest - event_ms + int(seconds_from_now * 1000)
-    if reserve <= 0:
-        raise ValueError("the event lies too close to the end of the data")
-    return OfflineExchangeServer(datadir, port=0, replay=True, replay_reserve_ms=reserve).start()
+    start_ms = wall_clock_ms()
+    # offset = ceil((start - latest + reserve) / day) days: exactly REPLAY_DAYS days
+    reserve = latest - start_ms + REPLAY_DAYS * DAY_MS - 1000
+    server = OfflineExchangeServer(
+        datadir, port=port, replay=True, replay_reserve_ms=reserve
+    ).start()
+    assert server.store.clock is not None
+    assert server.store.clock.offset_ms == REPLAY_DAYS * DAY_MS, server.store.clock.offset_ms
+    return server
 
 
 def public_ms(server: OfflineExchangeServer, stored_ms: int) -> int:
@@ -224,15 +240,3 @@ def open_orders(db: Path, side: str) -> list[tuple]:
 def epoch_ms_of_db_date(text: str) -> int:
     """Freqtrade's SQLite dates are naive UTC strings."""
     return int(pd.Timestamp(text, tz="UTC").value // 1_000_000)
-
-
-def restarted_server(datadir: Path, port: int, clock: object) -> OfflineExchangeServer:
-    """A new replay server on the same port showing the same history as before.
-
-    The replay offset is picked at start (issue 8, point 10, is about making it stable);
-    until then the old clock is handed over, so the market does not jump in time.
-    """
-    server = OfflineExchangeServer(datadir, port=port, replay=True)
-    server.store.clock = clock  # type: ignore[assignment]
-    server.api.clock = clock  # type: ignore[assignment]
-    return server.start()

@@ -18,7 +18,6 @@ import json
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from fault_support import (
     EVERY_CANDLE_STRATEGY,
@@ -30,7 +29,8 @@ from fault_support import (
     public_ms,
     quant_section,
     query,
-    replay_server_at,
+    replay_server,
+    timeline_start,
     trades,
     user_data_with,
     wait_for,
@@ -58,8 +58,8 @@ def _all_custom_data(db: Path) -> dict[int, dict]:
 
 def test_sigkill_and_restart_lose_nothing(tmp_path: Path) -> None:
     datadir = tmp_path / "data"
-    start = pd.Timestamp("2024-03-01", tz="UTC")
     calm = GapSeries(price=50.0, gap_index=1800, candles=2100, gap_factor=1.0, seed=1)
+    start = timeline_start(calm.gap_index + 1, SECONDS_TO_GAP)
     for seed, pair in enumerate(CALM):
         write_pair(datadir, pair, dataclasses.replace(calm, seed=seed).frame(start))
     gap = dataclasses.replace(calm, price=80.0, gap_factor=0.9, seed=7)
@@ -70,7 +70,7 @@ def test_sigkill_and_restart_lose_nothing(tmp_path: Path) -> None:
     db = tmp_path / "trades.sqlite"
     snapshot = tmp_path / "symbol_performance.json"
 
-    server = replay_server_at(datadir, gap_stored_ms + MINUTE_MS, SECONDS_TO_GAP)
+    server = replay_server(datadir)
     bots: list[Bot] = []
     try:
         config = write_freqtrade_config(

@@ -18,7 +18,6 @@ import dataclasses
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from fault_support import (
     MINUTE_MS,
@@ -30,7 +29,8 @@ from fault_support import (
     open_orders,
     public_ms,
     quant_section,
-    replay_server_at,
+    replay_server,
+    timeline_start,
     trades,
     user_data_with,
     wait_for,
@@ -73,8 +73,8 @@ class GapStrategy(QuantRegimeStrategy):
 
 def test_a_gap_through_the_stop_closes_trades_at_once(tmp_path: Path) -> None:
     datadir = tmp_path / "data"
-    start = pd.Timestamp("2024-03-01", tz="UTC")
     series = GapSeries(price=PRICE, gap_index=1800, candles=2100, gap_factor=GAP, seed=11)
+    start = timeline_start(series.gap_index + 1, SECONDS_TO_GAP)
     for seed, pair in enumerate((MARKET, LIMIT)):
         write_pair(datadir, pair, dataclasses.replace(series, seed=seed).frame(start))
     gap_stored_ms = int(start.value // 1_000_000) + series.gap_index * MINUTE_MS
@@ -83,7 +83,7 @@ def test_a_gap_through_the_stop_closes_trades_at_once(tmp_path: Path) -> None:
     db = tmp_path / "trades.sqlite"
 
     # The gap candle is closed (tickers and books show it) one minute after it opens.
-    server = replay_server_at(datadir, gap_stored_ms + MINUTE_MS, SECONDS_TO_GAP)
+    server = replay_server(datadir)
     bot = None
     try:
         gap_seen_ms = public_ms(server, gap_stored_ms + MINUTE_MS)

@@ -14,7 +14,6 @@ import dataclasses
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from fault_support import (
     PROBLEMS,
@@ -23,13 +22,14 @@ from fault_support import (
     custom_data,
     epoch_ms_of_db_date,
     quant_section,
-    restarted_server,
+    replay_server,
+    timeline_start,
     trades,
     user_data_with,
     wait_for,
     write_pair,
 )
-from freqtrade_support import start_offline_server, write_freqtrade_config
+from freqtrade_support import write_freqtrade_config
 
 pytestmark = [pytest.mark.freqtrade, pytest.mark.fault]
 
@@ -66,8 +66,8 @@ class OutageStrategy(QuantRegimeStrategy):
 
 def test_an_exchange_outage_is_logged_and_survived(tmp_path: Path) -> None:
     datadir = tmp_path / "data"
-    start = pd.Timestamp("2024-03-01", tz="UTC")
     calm = GapSeries(price=40.0, gap_index=2000, candles=2100, gap_factor=1.0, seed=3)
+    start = timeline_start(1900, 0)  # the replay starts at candle 1900
     for seed, pair in enumerate((HOLD, LATE)):
         write_pair(datadir, pair, dataclasses.replace(calm, seed=seed).frame(start))
 
@@ -77,8 +77,8 @@ def test_an_exchange_outage_is_logged_and_survived(tmp_path: Path) -> None:
     )
     db = tmp_path / "trades.sqlite"
 
-    server = start_offline_server(datadir, replay=True, replay_reserve_ms=60 * 60_000)
-    port, clock = server.port, server.store.clock
+    server = replay_server(datadir)
+    port = server.port
     bot = None
     try:
         config = write_freqtrade_config(
@@ -111,7 +111,7 @@ def test_an_exchange_outage_is_logged_and_survived(tmp_path: Path) -> None:
         assert wait_for(lambda: "Stale candles for" in bot.log, timeout=150), bot.log[-6000:]
         time.sleep(5)
         assert bot.alive(), bot.log[-4000:]
-        server = restarted_server(datadir, port, clock)  # the same history as before
+        server = replay_server(datadir, port)  # same port, same history as before
         outage_end = time.time()
 
         assert wait_for(lambda: "Candles fresh again for" in bot.log, timeout=90), bot.log[-6000:]

@@ -12,7 +12,6 @@ import dataclasses
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import talib
 from fault_support import (
@@ -24,7 +23,8 @@ from fault_support import (
     custom_data,
     public_ms,
     query,
-    replay_server_at,
+    replay_server,
+    timeline_start,
     trades,
     user_data_with,
     wait_for,
@@ -50,8 +50,8 @@ def _open_stop_orders(db: Path) -> list[tuple]:
 
 def test_the_exchange_stop_follows_the_plugin_stop(tmp_path: Path) -> None:
     datadir = tmp_path / "data"
-    start = pd.Timestamp("2024-03-01", tz="UTC")
     series = GapSeries(price=20.0, gap_index=1800, candles=2100, gap_factor=1.0, seed=5)
+    start = timeline_start(series.gap_index + 1, 50)
     # Step up by about 0.8 R (R = k1 * ATR at the entry): past breakeven (0.5 R), far
     # from the take-profit (3 R). The calm stretch before the step sets the ATR.
     calm = series.frame(start)
@@ -68,7 +68,7 @@ def test_the_exchange_stop_follows_the_plugin_stop(tmp_path: Path) -> None:
         for regime in REGIMES
     }
 
-    server = replay_server_at(datadir, step_stored_ms + MINUTE_MS, 50)
+    server = replay_server(datadir)
     bot = None
     try:
         config = write_freqtrade_config(

@@ -31,6 +31,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "freqtrade_quant_plugin.commands.synth",
         "write the deterministic synthetic market data set and its true regimes",
     ),
+    "report": (
+        "freqtrade_quant_plugin.commands.report",
+        "per regime and pair: trades, win rate, R, costs, exits; from a trade DB or a backtest",
+    ),
     "demo": (
         "freqtrade_quant_plugin.commands.demo",
         "backtest offline on synthetic data (generated if missing) through the offline server",

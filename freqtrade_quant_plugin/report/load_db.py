@@ -1,0 +1,272 @@
+"""Closed trades, their SPEC 8 records, pair locks and paper trades from Freqtrade's trade DB.
+
+Read-only, always: the bot may be running on this database. SQLite is opened through a
+`file:...?mode=ro` URI (SQLite itself refuses any write); any other server gets
+`SET TRANSACTION READ ONLY` as the first statement of the one short transaction the
+report reads in. Only the plain tables are queried (Freqtrade's models are not initialised,
+since `init_db` would create or migrate tables).
+
+Freqtrade stores a custom-data value of type str as is and anything else as JSON text;
+the record's fields are pivoted to one row per trade inside the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    case,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from freqtrade_quant_plugin.report.pair_state import Lock, PaperResult
+from freqtrade_quant_plugin.report.source import ReportSource
+from freqtrade_quant_plugin.report.trades import RECORD_COLUMNS, RECORD_KEYS, finish_frame
+
+logger = logging.getLogger(__name__)
+
+# Only the columns the report reads; no types where the raw driver value is wanted
+# (dates: strings from SQLite, datetimes from PostgreSQL, both parsed by pandas at once).
+_metadata = MetaData()
+trades_table = Table(
+    "trades",
+    _metadata,
+    Column("id", Integer),
+    Column("pair", String),
+    Column("is_open", Boolean),
+    Column("is_short"),
+    Column("open_date"),
+    Column("close_date"),
+    Column("close_profit_abs"),
+    Column("open_rate"),
+    Column("close_rate"),
+    Column("amount"),
+    Column("initial_stop_loss"),
+    Column("exit_reason"),
+)
+custom_data_table = Table(
+    "trade_custom_data",
+    _metadata,
+    Column("ft_trade_id", Integer),
+    Column("cd_key", String),
+    Column("cd_value"),
+)
+locks_table = Table(
+    "pairlocks",
+    _metadata,
+    Column("pair", String),
+    Column("side", String),
+    Column("reason", String),
+    Column("lock_end_time"),
+    Column("active", Boolean),
+)
+paper_table = Table(
+    "quant_paper_trades",
+    _metadata,
+    Column("id", Integer),
+    Column("pair", String),
+    Column("closed_at"),
+    Column("is_win"),
+    Column("status", String),
+)
+
+
+class TradeDatabaseError(ValueError):
+    """The trade database cannot be opened or is not Freqtrade's."""
+
+
+def readonly_engine(db_url: str) -> Engine:
+    """An engine on `db_url` that cannot write (see the module docstring)."""
+    try:
+        url = make_url(db_url)
+    except Exception as error:
+        raise TradeDatabaseError(f"db_url {db_url!r} is not a database URL: {error}") from error
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:"):
+            raise TradeDatabaseError(f"db_url {db_url!r} is an in-memory database: nothing to read")
+        path = Path(database.removeprefix("file:")).expanduser().resolve()
+        if not path.is_file():
+            raise TradeDatabaseError(f"db_url {db_url!r}: no trade database at {path}")
+        return create_engine(
+            f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true", poolclass=NullPool
+        )
+    engine = create_engine(url, poolclass=NullPool)
+
+    @event.listens_for(engine, "begin")
+    def _read_only(connection: Connection) -> None:
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+    return engine
+
+
+def load_database(db_url: str, now: datetime | None = None) -> ReportSource:
+    """Everything the report needs, read in one read-only transaction."""
+    engine = readonly_engine(db_url)
+    shown = make_url(db_url).render_as_string(hide_password=True)
+    try:
+        with engine.connect() as connection, connection.begin():
+            tables = set(inspect(connection).get_table_names())
+            if "trades" not in tables:
+                raise TradeDatabaseError(f"db_url {shown}: no Freqtrade `trades` table")
+            frame = _closed_trades(connection)
+            if "trade_custom_data" in tables and not frame.empty:
+                frame = frame.merge(_records(connection), how="left", on="trade_id")
+            open_count = connection.execute(
+                select(func.count()).where(trades_table.c.is_open.is_(True))
+            ).scalar_one()
+            locks = _locks(connection, now) if "pairlocks" in tables else []
+            paper = _paper(connection) if "quant_paper_trades" in tables else []
+    except TradeDatabaseError:
+        raise
+    except Exception as error:
+        raise TradeDatabaseError(
+            f"db_url {shown}: cannot read the trade database: {error}"
+        ) from error
+    finally:
+        engine.dispose()
+    return ReportSource(
+        trades=finish_frame(frame),
+        description=f"trade database {shown}",
+        kind="database",
+        paper=paper,
+        locks=locks,
+        open_trades=int(open_count),
+    )
+
+
+def _closed_trades(connection: Connection) -> pd.DataFrame:
+    from freqtrade_quant_plugin.adapters.closed_trades import r_multiple
+
+    c = trades_table.c
+    rows = connection.execute(
+        select(
+            c.id.label("trade_id"),
+            c.pair,
+            c.is_short,
+            c.open_date,
+            c.close_date,
+            c.close_profit_abs.label("profit_abs"),
+            c.open_rate,
+            c.close_rate,
+            c.amount,
+            c.initial_stop_loss,
+            c.exit_reason.label("freqtrade_exit_reason"),
+        ).where(c.is_open.is_(False), c.close_date.is_not(None))
+    ).all()
+    frame = pd.DataFrame.from_records(rows, columns=list(rows[0]._fields) if rows else None)
+    if frame.empty:
+        return pd.DataFrame(columns=["trade_id", "pair"])
+    frame["open_ts"] = _epoch_seconds(frame["open_date"])
+    frame["close_ts"] = _epoch_seconds(frame["close_date"])
+    frame["profit_abs"] = pd.to_numeric(frame["profit_abs"], errors="coerce").fillna(0.0)
+    # R as the tracker counts a trade without a record (the recorded R replaces it later).
+    frame["tracker_R"] = [
+        r_multiple(
+            is_short=bool(short),
+            open_rate=_number(open_rate),
+            close_rate=_number(close_rate),
+            amount=_number(amount),
+            pnl=float(pnl),
+            initial_stop=_number(stop),
+        )
+        for short, open_rate, close_rate, amount, pnl, stop in zip(
+            frame["is_short"],
+            frame["open_rate"],
+            frame["close_rate"],
+            frame["amount"],
+            frame["profit_abs"],
+            frame["initial_stop_loss"],
+            strict=True,
+        )
+    ]
+    return frame.drop(
+        columns=[
+            "open_date",
+            "close_date",
+            "open_rate",
+            "close_rate",
+            "amount",
+            "initial_stop_loss",
+        ]
+    )
+
+
+def _records(connection: Connection) -> pd.DataFrame:
+    """One row per trade, one column per record key, pivoted by the database."""
+    c = custom_data_table.c
+    columns = [func.max(case((c.cd_key == key, c.cd_value))).label(key) for key in RECORD_KEYS]
+    rows = connection.execute(
+        select(c.ft_trade_id.label("trade_id"), *columns)
+        .where(c.cd_key.in_(RECORD_KEYS))
+        .group_by(c.ft_trade_id)
+    ).all()
+    frame = pd.DataFrame.from_records(rows, columns=["trade_id", *RECORD_KEYS])
+    for column, key in RECORD_COLUMNS.items():
+        if column in ("regime", "vol_regime", "exit_reason"):
+            # JSON null of a value stored as None
+            frame[key] = frame[key].where(frame[key] != "null")
+    return frame
+
+
+def _locks(connection: Connection, now: datetime | None) -> list[Lock]:
+    now = (now or datetime.now(UTC)).replace(tzinfo=None)  # stored naive UTC
+    c = locks_table.c
+    rows = connection.execute(
+        select(c.pair, c.side, c.reason, c.lock_end_time).where(c.active.is_(True))
+    ).all()
+    ends = _epoch_seconds(pd.Series([row.lock_end_time for row in rows], dtype=object))
+    limit = int(now.replace(tzinfo=UTC).timestamp())
+    return [
+        Lock(row.pair, row.side or "*", row.reason or "", int(end))
+        for row, end in zip(rows, ends, strict=True)
+        if end > limit
+    ]
+
+
+def _paper(connection: Connection) -> list[PaperResult]:
+    c = paper_table.c
+    rows = connection.execute(
+        select(c.id, c.pair, c.closed_at, c.is_win).where(
+            c.status == "closed", c.closed_at.is_not(None)
+        )
+    ).all()
+    closed = _epoch_seconds(pd.Series([row.closed_at for row in rows], dtype=object))
+    return [
+        PaperResult(int(row.id), row.pair, int(ts), bool(row.is_win))
+        for row, ts in zip(rows, closed, strict=True)
+    ]
+
+
+def _epoch_seconds(values: pd.Series) -> pd.Series:
+    """Naive UTC dates (text or datetime) to epoch seconds, vectorised."""
+    if values.empty:
+        return pd.Series([], dtype="int64")
+    moments = pd.to_datetime(values, utc=True, format="mixed")
+    return (moments - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None

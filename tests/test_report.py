@@ -188,3 +188,32 @@ def test_cli_names_a_bad_timerange_and_a_missing_result(tmp_path: Path, capsys) 
     assert "--timerange 2024" in capsys.readouterr().err
     assert main(["report", "--backtest-filename", str(tmp_path / "x.zip")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_config_files_merge_like_freqtrades_loader(tmp_path: Path) -> None:
+    from freqtrade.configuration.load_config import load_from_files
+
+    from freqtrade_quant_plugin.report.config_files import load_config_files
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "extra.json").write_text(
+        '{"db_url": "sqlite:///extra.sqlite", "quant": {"risk": {"max_cost_in_R": 0.5}}}'
+    )
+    (tmp_path / "base.json").write_text(
+        '// comment\n{"dry_run": true, "add_config_files": ["sub/extra.json"],\n'
+        ' "quant": {"symbol_performance": {"min_trades_for_adjustment": 7},},}'
+    )
+    (tmp_path / "override.json").write_text(
+        '{"quant": {"symbol_performance": {"consecutive_loss_disable_threshold": 4}}, '
+        '"db_url": "sqlite:///override.sqlite"}'
+    )
+    files = [str(tmp_path / "base.json"), str(tmp_path / "override.json")]
+    ours = load_config_files(files)
+    assert ours == load_from_files(files)
+    assert ours["db_url"] == "sqlite:///override.sqlite"
+    assert ours["quant"]["symbol_performance"] == {
+        "min_trades_for_adjustment": 7,
+        "consecutive_loss_disable_threshold": 4,
+    }
+    with pytest.raises(ValueError, match="not found"):
+        load_config_files([str(tmp_path / "absent.json")])

@@ -102,28 +102,27 @@ def _load_config(files: list[str] | None) -> dict[str, Any]:
         if not Path(DEFAULT_CONFIG).is_file():
             return {}
         files = [DEFAULT_CONFIG]
-    from freqtrade.configuration.load_config import load_from_files
-    from freqtrade.exceptions import OperationalException
+    from freqtrade_quant_plugin.report.config_files import load_config_files
 
-    try:
-        return load_from_files(files)
-    except OperationalException as error:
-        raise ValueError(str(error)) from error
+    return load_config_files(files)
 
 
 def _filters(args: argparse.Namespace):
-    from freqtrade.configuration import TimeRange
-    from freqtrade.exceptions import OperationalException
-
     from freqtrade_quant_plugin.report.aggregate import Filters
 
-    try:
-        timerange = TimeRange.parse_timerange(args.timerange)
-    except OperationalException as error:
-        raise ValueError(f"--timerange {args.timerange}: {error}") from error
+    start = stop = None
+    if args.timerange:
+        from freqtrade.configuration import TimeRange
+        from freqtrade.exceptions import OperationalException
+
+        try:
+            timerange = TimeRange.parse_timerange(args.timerange)
+        except OperationalException as error:
+            raise ValueError(f"--timerange {args.timerange}: {error}") from error
+        start, stop = timerange.startts or None, timerange.stopts or None
     return Filters(
         pairs=tuple(args.pairs),
         regimes=tuple(regime.upper() for regime in args.regimes),
-        start_ts=timerange.startts or None,
-        stop_ts=timerange.stopts or None,
+        start_ts=start,
+        stop_ts=stop,
     )

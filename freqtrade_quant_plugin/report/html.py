@@ -3,8 +3,9 @@
 Charts: equity gross vs net of the modelled costs (and Freqtrade's realised profit), R
 distribution per regime, MFE vs MAE, cost in R per regime split into fees, slippage and
 funding, and each pair's trades on a timeline coloured by entry regime. Scatter and
-timeline draw at most MAX_POINTS trades (the latest; the title says so) so a page of a
-100,000-trade history stays light; every other chart uses every trade.
+timeline draw at most MAX_POINTS trades (the latest) and the equity curves every n-th
+close (at most MAX_CURVE_POINTS; the titles say so), so a page of a 100,000-trade history
+stays light; the other charts use every trade.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
@@ -21,6 +23,7 @@ from freqtrade_quant_plugin.report.build import Report
 from freqtrade_quant_plugin.report.tables import heading
 
 MAX_POINTS = 5000
+MAX_CURVE_POINTS = 10_000
 REGIME_COLOURS = {
     "TRENDING": "#1f77b4",
     "RANGING": "#ff7f0e",
@@ -33,7 +36,7 @@ REGIME_COLOURS = {
 LAYOUT = {
     "template": "plotly_white",
     "height": 420,
-    "margin": {"l": 70, "r": 30, "t": 80, "b": 60},
+    "margin": {"l": 70, "r": 30, "t": 100, "b": 60},
     "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
 }
 
@@ -48,6 +51,12 @@ def _dates(epochs: pd.Series) -> pd.Series:
 
 def equity_figure(report: Report) -> go.Figure:
     curves = report.equity
+    step = -(-len(curves) // MAX_CURVE_POINTS)  # ceil: every step-th close, and the last
+    thinned = ""
+    if step > 1:
+        keep = np.unique(np.r_[np.arange(0, len(curves), step), len(curves) - 1])
+        curves = curves.iloc[keep]
+        thinned = f" (every {step}th trade of {len(report.equity):,})"
     dates = _dates(curves["close_ts"])
     figure = go.Figure()
     for column, name, colour in (
@@ -58,7 +67,7 @@ def equity_figure(report: Report) -> go.Figure:
         figure.add_trace(go.Scatter(x=dates, y=curves[column], name=name, mode="lines",
                                     line={"color": colour}))  # fmt: skip
     figure.update_layout(
-        title="Equity: cumulative profit, gross vs net of modelled costs",
+        title=f"Equity: cumulative profit, gross vs net of modelled costs{thinned}",
         xaxis_title="Trade close",
         yaxis_title="Cumulative profit (stake currency)",
         **LAYOUT,
@@ -186,7 +195,11 @@ def render_html(report: Report) -> str:
         )
     charts = []
     for name, build in CHARTS:
-        body = build(report).to_html(
+        figure = build(report)
+        # Title at the top of the figure, legend just above the plot, whatever its height.
+        figure.update_layout(title={"yref": "container", "y": 1, "yanchor": "top",
+                                    "pad": {"t": 14}, "x": 0.06})  # fmt: skip
+        body = figure.to_html(
             full_html=False, include_plotlyjs=False, div_id=f"chart-{name}",
             config={"displaylogo": False, "responsive": True},
         )  # fmt: skip

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Boolean,
@@ -34,15 +35,23 @@ from sqlalchemy import (
     func,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from freqtrade_quant_plugin.report.pair_state import Lock, PaperResult
 from freqtrade_quant_plugin.report.source import ReportSource
-from freqtrade_quant_plugin.report.trades import RECORD_COLUMNS, RECORD_KEYS, finish_frame
+from freqtrade_quant_plugin.report.trades import (
+    RECORD_COLUMNS,
+    RECORD_KEYS,
+    TEXT_COLUMNS,
+    finish_frame,
+)
 
 logger = logging.getLogger(__name__)
+
+_SEPARATOR = "\x1f"  # ASCII unit separator: between the values of one key (SQLite)
 
 # Only the columns the report reads; no types where the raw driver value is wanted
 # (dates: strings from SQLite, datetimes from PostgreSQL, both parsed by pandas at once).
@@ -130,7 +139,9 @@ def load_database(db_url: str, now: datetime | None = None) -> ReportSource:
                 raise TradeDatabaseError(f"db_url {shown}: no Freqtrade `trades` table")
             frame = _closed_trades(connection)
             if "trade_custom_data" in tables and not frame.empty:
-                frame = frame.merge(_records(connection), how="left", on="trade_id")
+                records = _records(connection)
+                frame = frame.join(records, on="trade_id", how="left")
+            frame["tracker_R"] = _tracker_r(frame)
             open_count = connection.execute(
                 select(func.count()).where(trades_table.c.is_open.is_(True))
             ).scalar_one()
@@ -155,10 +166,8 @@ def load_database(db_url: str, now: datetime | None = None) -> ReportSource:
 
 
 def _closed_trades(connection: Connection) -> pd.DataFrame:
-    from freqtrade_quant_plugin.adapters.closed_trades import r_multiple
-
     c = trades_table.c
-    rows = connection.execute(
+    result = connection.execute(
         select(
             c.id.label("trade_id"),
             c.pair,
@@ -172,15 +181,26 @@ def _closed_trades(connection: Connection) -> pd.DataFrame:
             c.initial_stop_loss,
             c.exit_reason.label("freqtrade_exit_reason"),
         ).where(c.is_open.is_(False), c.close_date.is_not(None))
-    ).all()
-    frame = pd.DataFrame.from_records(rows, columns=list(rows[0]._fields) if rows else None)
-    if frame.empty:
-        return pd.DataFrame(columns=["trade_id", "pair"])
+    )
+    columns = list(result.keys())
+    # Plain tuples: pandas probes each SQLAlchemy row for attributes, slowly.
+    frame = pd.DataFrame([tuple(row) for row in result.all()], columns=columns)
     frame["open_ts"] = _epoch_seconds(frame["open_date"])
     frame["close_ts"] = _epoch_seconds(frame["close_date"])
     frame["profit_abs"] = pd.to_numeric(frame["profit_abs"], errors="coerce").fillna(0.0)
-    # R as the tracker counts a trade without a record (the recorded R replaces it later).
-    frame["tracker_R"] = [
+    return frame.drop(columns=["open_date", "close_date"])
+
+
+def _tracker_r(frame: pd.DataFrame) -> pd.Series:
+    """R as the pair tracker counts a trade without a record (from its initial stop)."""
+    recorded = frame.get(RECORD_COLUMNS["R"])
+    bare = frame if recorded is None else frame.loc[pd.to_numeric(recorded, errors="coerce").isna()]
+    if bare.empty:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    # Imported only when needed: it loads Freqtrade's persistence models (about a second).
+    from freqtrade_quant_plugin.adapters.closed_trades import r_multiple
+
+    values = [
         r_multiple(
             is_short=bool(short),
             open_rate=_number(open_rate),
@@ -190,42 +210,63 @@ def _closed_trades(connection: Connection) -> pd.DataFrame:
             initial_stop=_number(stop),
         )
         for short, open_rate, close_rate, amount, pnl, stop in zip(
-            frame["is_short"],
-            frame["open_rate"],
-            frame["close_rate"],
-            frame["amount"],
-            frame["profit_abs"],
-            frame["initial_stop_loss"],
+            bare["is_short"],
+            bare["open_rate"],
+            bare["close_rate"],
+            bare["amount"],
+            bare["profit_abs"],
+            bare["initial_stop_loss"],
             strict=True,
         )
     ]
-    return frame.drop(
-        columns=[
-            "open_date",
-            "close_date",
-            "open_rate",
-            "close_rate",
-            "amount",
-            "initial_stop_loss",
-        ]
-    )
+    return pd.Series(values, index=bare.index, dtype=float).reindex(frame.index)
 
 
 def _records(connection: Connection) -> pd.DataFrame:
-    """One row per trade, one column per record key, pivoted by the database."""
-    c = custom_data_table.c
-    columns = [func.max(case((c.cd_key == key, c.cd_value))).label(key) for key in RECORD_KEYS]
-    rows = connection.execute(
-        select(c.ft_trade_id.label("trade_id"), *columns)
-        .where(c.cd_key.in_(RECORD_KEYS))
-        .group_by(c.ft_trade_id)
-    ).all()
-    frame = pd.DataFrame.from_records(rows, columns=["trade_id", *RECORD_KEYS])
-    for column, key in RECORD_COLUMNS.items():
-        if column in ("regime", "vol_regime", "exit_reason"):
-            # JSON null of a value stored as None
-            frame[key] = frame[key].where(frame[key] != "null")
+    """One row per trade (index: trade id), one column per record key."""
+    if connection.dialect.name == "sqlite":
+        frame = _records_sqlite(connection)
+    else:
+        c = custom_data_table.c
+        columns = [func.max(case((c.cd_key == key, c.cd_value))).label(key) for key in RECORD_KEYS]
+        result = connection.execute(
+            select(c.ft_trade_id, *columns).where(c.cd_key.in_(RECORD_KEYS)).group_by(c.ft_trade_id)
+        )
+        rows = [tuple(row) for row in result.all()]
+        frame = pd.DataFrame(rows, columns=["id", *RECORD_KEYS])
+        frame = frame.set_index("id")
+    for column in TEXT_COLUMNS:
+        key = RECORD_COLUMNS[column]
+        if key in frame:
+            frame[key] = frame[key].where(frame[key] != "null")  # a value stored as None
     return frame
+
+
+def _records_sqlite(connection: Connection) -> pd.DataFrame:
+    """SQLite: one sequential scan, each key's ids and values concatenated in the database.
+
+    Pivoting by trade id makes SQLite walk the trade-id index with one table lookup per
+    row, several times slower on a big history; the ids and values of one key come out
+    of the same rows in the same order, so they pair up again here.
+    """
+    placeholders = ", ".join(f":k{index}" for index in range(len(RECORD_KEYS)))
+    statement = text(
+        "SELECT cd_key, group_concat(ft_trade_id), group_concat(cd_value, char(31)) "
+        f"FROM trade_custom_data NOT INDEXED WHERE cd_key IN ({placeholders}) GROUP BY cd_key"
+    )
+    rows = connection.execute(
+        statement, {f"k{index}": key for index, key in enumerate(RECORD_KEYS)}
+    ).all()
+    if rows and all(ids == rows[0][1] for _, ids, _ in rows):
+        # Every trade holds every key (the usual case): one index, no alignment needed.
+        index = pd.Index(np.array(rows[0][1].split(","), dtype="int64"))
+        columns = {key: values.split(_SEPARATOR) for key, _, values in rows}
+        return pd.DataFrame(columns, index=index, columns=list(RECORD_KEYS))
+    series = {
+        key: pd.Series(values.split(_SEPARATOR), index=np.array(ids.split(","), dtype="int64"))
+        for key, ids, values in rows
+    }
+    return pd.DataFrame(series, columns=list(RECORD_KEYS))
 
 
 def _locks(connection: Connection, now: datetime | None) -> list[Lock]:
@@ -261,7 +302,7 @@ def _epoch_seconds(values: pd.Series) -> pd.Series:
     """Naive UTC dates (text or datetime) to epoch seconds, vectorised."""
     if values.empty:
         return pd.Series([], dtype="int64")
-    moments = pd.to_datetime(values, utc=True, format="mixed")
+    moments = pd.to_datetime(values, utc=True, format="ISO8601")
     return (moments - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
 
 

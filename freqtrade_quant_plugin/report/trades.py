@@ -17,7 +17,6 @@ import pandas as pd
 # Column -> SPEC 8 record key (None: filled by the loader from Freqtrade's own trade).
 RECORD_COLUMNS: dict[str, str] = {
     "regime": "regime_at_entry",
-    "vol_regime": "volatility_regime_at_entry",
     "R": "R_multiple",
     "net_R": "net_R_multiple",
     "cost_in_R": "cost_in_R",
@@ -26,13 +25,11 @@ RECORD_COLUMNS: dict[str, str] = {
     "slippage": "slippage",
     "funding": "funding",
     "pnl": "pnl_dollars",
-    "risk_money": "risk_money",
-    "risk_modifier": "risk_modifier",
     "mfe_R": "mfe_R",
     "mae_R": "mae_R",
     "exit_reason": "exit_reason",
 }
-TEXT_COLUMNS = ("regime", "vol_regime", "exit_reason")
+TEXT_COLUMNS = ("regime", "exit_reason")
 NUMBER_COLUMNS = tuple(name for name in RECORD_COLUMNS if name not in TEXT_COLUMNS)
 RECORD_KEYS = tuple(RECORD_COLUMNS.values())
 # The exit record's own keys: a trade whose custom data lacks them was never closed by
@@ -76,7 +73,7 @@ def finish_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame["tracker_R"] = frame["R"].where(frame["has_record"], frame["tracker_R"])
     frame["regime"] = frame["regime"].where(frame["regime"].notna(), NO_REGIME).astype(str)
     frame["regime"] = frame["regime"].where(frame["has_record"], NO_REGIME)
-    for column in ("vol_regime", "exit_reason", "freqtrade_exit_reason", "pair"):
+    for column in ("exit_reason", "freqtrade_exit_reason", "pair"):
         frame[column] = frame[column].where(frame[column].notna(), "").astype(str)
     frame["is_short"] = frame["is_short"].fillna(False).astype(bool)
     # No exit reason of the plugin's own: Freqtrade's stands in.

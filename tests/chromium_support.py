@@ -44,7 +44,7 @@ def load(page: Path) -> Page:
     return Page(completed.stdout, messages)
 
 
-def screenshot(page: Path, target: Path, width: int = 1300, height: int = 3300) -> Path:
+def screenshot(page: Path, target: Path, width: int = 1300, height: int = 2600) -> Path:
     completed = _run(
         [f"--screenshot={target}", f"--window-size={width},{height}", page.resolve().as_uri()]
     )

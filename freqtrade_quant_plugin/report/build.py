@@ -57,9 +57,8 @@ def build_report(
     current state, whatever the filter), shown for the filtered pairs."""
     trades = filters.apply(source.trades)
     states = pair_states(source.trades, performance, source.paper, source.locks)
-    shown = set(trades["pair"]) | ({*filters.pairs} & set(states))
-    if not filters.pairs and not filters.regimes and not (filters.start_ts or filters.stop_ts):
-        shown = set(states)
+    narrowed = filters.pairs or filters.regimes or filters.start_ts or filters.stop_ts
+    shown = set(trades["pair"]) | (set(filters.pairs) & set(states)) if narrowed else set(states)
     return Report(
         source=source,
         filters=filters,

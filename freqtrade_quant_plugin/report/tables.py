@@ -88,16 +88,13 @@ def frame_table(
     table.add_column(name, justify="left")
     for header, _, _ in columns:
         table.add_column(header, justify="right")
-    for label, row in frame.iterrows():
-        cells = [str(label), *(render(row[column]) for _, column, render in columns)]
-        table.add_row(*cells, end_section=(label != TOTAL and _next_is_total(frame, label)))
+    labels = [str(label) for label in frame.index]
+    for position, (label, row) in enumerate(zip(labels, frame.to_dict("records"), strict=True)):
+        cells = [label, *(render(row[column]) for _, column, render in columns)]
+        # A rule above the TOTAL row, as in Freqtrade's tables.
+        before_total = labels[position + 1 : position + 2] == [TOTAL]
+        table.add_row(*cells, end_section=before_total)
     return table
-
-
-def _next_is_total(frame: pd.DataFrame, label: Any) -> bool:
-    labels = list(frame.index)
-    position = labels.index(label)
-    return position + 1 < len(labels) and labels[position + 1] == TOTAL
 
 
 def pair_state_table(report: Report) -> Table:

@@ -109,6 +109,7 @@ def test_backtest_report_matches_the_raw_trades(backtest: Backtest, tmp_path: Pa
     assert report["trades"] == len(backtest.trades)
     assert report["trades_without_record"] == 0
     assert report["skipped"] == {}
+    assert report["stake_currency"] == "USDT"  # from the config stored in the result
     assert_figures(report, backtest.trades)
     assert len(report["by_regime"]) >= 2 and len(report["by_pair"]) == len(SPOT_PAIRS)
     reasons = {}

@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         # A backtest is judged by the settings it ran with; env overrides apply as in a run.
         run_config = source.config if source.config is not None else config
         performance = QuantSettings.load(run_config.get("quant"), os.environ).symbol_performance
-        report = build_report(source, filters, performance)
+        currency = str(run_config.get("stake_currency") or "")
+        report = build_report(source, filters, performance, currency)
     except (BacktestResultError, TradeDatabaseError, QuantConfigError, ValueError) as error:
         print(f"freqtrade-quant report: {error}", file=sys.stderr)
         return 2

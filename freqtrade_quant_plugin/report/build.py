@@ -27,6 +27,7 @@ class Report:
     equity: pd.DataFrame
     pairs: dict[str, PairState]
     skipped: dict[str, int]
+    stake_currency: str = ""  # from the config, when known
 
     @property
     def without_record(self) -> int:
@@ -36,6 +37,7 @@ class Report:
         """One object: by_regime, by_pair, skipped and the other sections, plain JSON types."""
         return {
             "source": self.source.description,
+            "stake_currency": self.stake_currency,
             "trades": int(self.trades["has_record"].sum()),
             "trades_without_record": self.without_record,
             "open_trades": self.source.open_trades,
@@ -51,7 +53,10 @@ class Report:
 
 
 def build_report(
-    source: ReportSource, filters: Filters, performance: SymbolPerformanceConfig
+    source: ReportSource,
+    filters: Filters,
+    performance: SymbolPerformanceConfig,
+    stake_currency: str = "",
 ) -> Report:
     """Figures of the filtered trades; pair states from every trade (they are the pairs'
     current state, whatever the filter), shown for the filtered pairs."""
@@ -71,6 +76,7 @@ def build_report(
         equity=aggregate.equity_curves(trades),
         pairs={pair: states[pair] for pair in sorted(shown) if pair in states},
         skipped=dict(source.skipped),
+        stake_currency=stake_currency,
     )
 
 

@@ -185,8 +185,10 @@ def print_report(report: Report, console: Console | None = None) -> None:
         console.print(pair_state_table(report))
     if report.skipped:
         console.print(skipped_table(report.skipped))
+    currency = f" ({report.stake_currency})" if report.stake_currency else ""
     console.print(
         "R: result over the money at risk at entry; net R after the modelled fees, slippage "
         "and funding. Win: Freqtrade's realised profit > 0. Costs, fees, slippage, funding "
-        "and profit in the stake currency. MFE kept: sum of R over the sum of MFE in R."
+        f"and profit in the stake currency{currency}. MFE kept: sum of R over the sum of MFE "
+        "in R."
     )

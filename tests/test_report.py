@@ -217,3 +217,21 @@ def test_config_files_merge_like_freqtrades_loader(tmp_path: Path) -> None:
     }
     with pytest.raises(ValueError, match="not found"):
         load_config_files([str(tmp_path / "absent.json")])
+
+
+def test_no_trades_gives_empty_sections_not_errors(tmp_path: Path) -> None:
+    """A backtest where every entry was refused: zero trades, the skipped counts speak."""
+    zip_path = _write_result(
+        tmp_path, "2024-01-01_00-00-00", [], {"trades": [], "skipped": {"cost_gate": 42}}
+    )
+    report = build_report(load_backtest(zip_path), Filters(), SymbolPerformanceConfig())
+    data = report.to_json()
+    assert data["trades"] == 0 and data["by_regime"] == {} and data["by_pair"] == {}
+    assert data["skipped"] == {"cost_gate": 42}
+    console = Console(width=200, record=True)
+    print_report(report, console=console)
+    text = console.export_text()
+    assert "No closed trade" in text and "SKIPPED ENTRIES" in text and "cost_gate" in text
+    from freqtrade_quant_plugin.report.html import render_html
+
+    assert "No closed trade" in render_html(report)

@@ -204,3 +204,11 @@ def test_missing_database_is_named(tmp_path: Path) -> None:
     assert not (tmp_path / "absent.sqlite").exists()
     with pytest.raises(TradeDatabaseError, match="in-memory"):
         load_database("sqlite://")
+
+
+def test_empty_database_reports_nothing(database_url: str) -> None:
+    open_database(database_url)  # Freqtrade's schema, no trade yet
+    Trade.session.remove()
+    data = build_report(load_database(database_url), Filters(), CONFIG).to_json()
+    assert data["trades"] == 0 and data["open_trades"] == 0
+    assert data["by_regime"] == {} and data["pairs"] == {}

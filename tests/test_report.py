@@ -131,6 +131,18 @@ def test_pair_state_disables_and_paper_wins_reenable() -> None:
     assert not pair_states(frame, config, paper=early)["XRP/USDT"].enabled
 
 
+def test_the_plugins_lock_is_recognised_by_its_reason() -> None:
+    from freqtrade_quant_plugin.adapters.pair_locks import LOCK_REASON_PREFIX, lock_reason
+    from freqtrade_quant_plugin.report.pair_state import Lock
+    from freqtrade_quant_plugin.report.tables import PLUGIN_LOCK_PREFIX, lock_text
+
+    assert PLUGIN_LOCK_PREFIX == LOCK_REASON_PREFIX
+    plugin = Lock("XRP/USDT", "*", lock_reason("10 consecutive losses"), 2_000_000_000)
+    assert lock_text(plugin) == "symbol performance, until re-enabled"
+    other = Lock("XRP/USDT", "long", "Auto lock", 1_700_000_000)
+    assert lock_text(other) == "Auto lock (long, until 2023-11-14 22:13)"
+
+
 def test_tables_show_every_section_and_skipped_only_with_data() -> None:
     console = Console(width=200, record=True)
     print_report(build_report(_source(), Filters(), SymbolPerformanceConfig()), console=console)

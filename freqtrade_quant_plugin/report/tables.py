@@ -14,6 +14,7 @@ from rich.table import Table
 
 from freqtrade_quant_plugin.report.aggregate import TOTAL
 from freqtrade_quant_plugin.report.build import Report
+from freqtrade_quant_plugin.report.pair_state import Lock
 
 Format = Callable[[Any], str]
 
@@ -40,6 +41,9 @@ def date(epoch: int | None) -> str:
         return "-"
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M")
 
+
+# adapters/pair_locks.LOCK_REASON_PREFIX (not imported: it loads Freqtrade's models)
+PLUGIN_LOCK_PREFIX = "Symbol performance: "
 
 R = number(2)
 MONEY = number(3)
@@ -110,9 +114,7 @@ def pair_state_table(report: Report) -> Table:
     for header in ("Enabled", "Disabled since", "Why", "Locks"):
         table.add_column(header, justify="left")
     for pair, state in report.pairs.items():
-        locks = "; ".join(
-            f"{lock.reason or 'locked'} (until {date(lock.until_ts)})" for lock in state.locks
-        )
+        locks = "; ".join(lock_text(lock) for lock in state.locks)
         table.add_row(
             pair,
             integer(state.trades),
@@ -126,6 +128,13 @@ def pair_state_table(report: Report) -> Table:
             locks or "-",
         )
     return table
+
+
+def lock_text(lock: Lock) -> str:
+    """The plugin's own lock repeats the "why" column and lasts until re-enabled: say so."""
+    if lock.reason.startswith(PLUGIN_LOCK_PREFIX):
+        return "symbol performance, until re-enabled"
+    return f"{lock.reason or 'locked'} ({lock.side}, until {date(lock.until_ts)})"
 
 
 def skipped_table(skipped: dict[str, int]) -> Table:

@@ -27,11 +27,8 @@ from freqtrade_quant_plugin.core.stop_levels import StopRules
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig
 from freqtrade_quant_plugin.report.aggregate import Filters
 from freqtrade_quant_plugin.report.build import build_report
-from freqtrade_quant_plugin.report.load_db import (
-    TradeDatabaseError,
-    load_database,
-    readonly_engine,
-)
+from freqtrade_quant_plugin.report.load_db import load_database
+from freqtrade_quant_plugin.report.readonly_db import TradeDatabaseError, readonly_engine
 
 CONFIG = SymbolPerformanceConfig(
     min_trades_for_adjustment=2,

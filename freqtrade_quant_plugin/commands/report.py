@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from freqtrade_quant_plugin.core.validation import QuantConfigError
     from freqtrade_quant_plugin.report.build import build_report
     from freqtrade_quant_plugin.report.load_backtest import BacktestResultError, load_backtest
-    from freqtrade_quant_plugin.report.load_db import TradeDatabaseError, load_database
+    from freqtrade_quant_plugin.report.load_db import load_database
+    from freqtrade_quant_plugin.report.readonly_db import TradeDatabaseError
 
     try:
         config = _load_config(args.config)

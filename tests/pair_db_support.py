@@ -101,10 +101,12 @@ def add_trade(
     duration: int = 30,
     r: float | None = None,
     risk: float | None = None,
+    stop: float | None = None,
 ) -> Trade:
     """A spot long opened at T0 + minute; closed `duration` minutes later unless profit is None.
 
-    Price move = profit (amount 1, no fees); initial stop 5 below the entry.
+    Price move = profit (amount 1, no fees); Freqtrade's initial stop 5 below the entry;
+    `risk` and `stop` are the plugin's risk money and stop, as stored at the entry fill.
     """
     open_date = T0 + timedelta(minutes=minute)
     trade = Trade(
@@ -129,6 +131,8 @@ def add_trade(
     Trade.session.commit()
     if risk is not None:
         trade.set_custom_data("risk_money", risk)
+    if stop is not None:
+        trade.set_custom_data("stop_loss", stop)
     if profit is not None:
         close_trade(trade, profit, duration=duration, r=r)
     return trade

@@ -28,6 +28,7 @@ PAIRS = [
     *("1INCH", "APE"),
     *("BB", "BOME", "DOGS", "ENA", "ETHFI", "WIF"),  # listed during the data's range
 ]
+LIVE_SNAPSHOT = '{"symbols": {}, "version": 1}'
 STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 
 
@@ -41,6 +42,8 @@ def backtest(tmp_path_factory, offline_server, shared_binance_datadir):
     strategies = root / "user_data" / "strategies"
     strategies.mkdir(parents=True)
     shutil.copy(STRATEGY_FILE, strategies)
+    snapshot = root / "live_snapshot.json"  # a live bot's; the backtest must not touch it
+    snapshot.write_text(LIVE_SNAPSHOT, encoding="utf-8")
     config = write_freqtrade_config(
         root / "config.json",
         offline_server.port,
@@ -51,6 +54,7 @@ def backtest(tmp_path_factory, offline_server, shared_binance_datadir):
                 "symbol_performance": {
                     "consecutive_loss_disable_threshold": LOSSES,
                     "consecutive_win_reenable_threshold": WINS,
+                    "persistence_file": str(snapshot),
                 }
             },
         },
@@ -87,6 +91,7 @@ def backtest(tmp_path_factory, offline_server, shared_binance_datadir):
             n for n in archive.namelist() if n.endswith(".json") and not n.endswith("_config.json")
         ]
         result = json.loads(archive.read(name))["strategy"]["QuantRegimeStrategy"]
+    assert snapshot.read_text(encoding="utf-8") == LIVE_SNAPSHOT  # issue 8, defect 5
     return result, output
 
 

@@ -14,8 +14,12 @@ from freqtrade.persistence import LocalTrade, PairLocks, Trade
 
 from freqtrade_quant_plugin.adapters.pair_locks import lock_reason
 from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
-from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
+from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
+from freqtrade_quant_plugin.core.costs import CostModel
+from freqtrade_quant_plugin.core.exit_policy import DEFAULT_EXIT_PARAMS
+from freqtrade_quant_plugin.core.paper_trading import PaperTerms
 from freqtrade_quant_plugin.core.settings import QuantSettings
+from freqtrade_quant_plugin.core.stop_levels import StopRules
 
 HOUR = timedelta(hours=1)
 START = datetime(2024, 3, 1, tzinfo=UTC)
@@ -78,7 +82,19 @@ def strategy(frame: pd.DataFrame) -> SimpleNamespace:
         dp=FakeDataProvider(),
         signal_table=table,
         log_decision=logging.getLogger("quant_strategy").info,
+        paper_entry_terms=default_terms,
     )
+
+
+def default_terms(pair: str, row: SignalRow, *, is_short: bool) -> PaperTerms | None:
+    """The default exit rules of the row's regime and the default cost model's breakeven
+    (tests/test_paper_twin.py checks the real strategy's own terms)."""
+    if row.regime == "UNKNOWN":
+        return None
+    rules = StopRules.from_exit_params(DEFAULT_EXIT_PARAMS[row.regime])
+    stop = row.close + (1 if is_short else -1) * rules.k1_SL * row.atr
+    action = "SHORT" if is_short else "LONG"
+    return PaperTerms(rules, CostModel().breakeven_price(row.close, stop, 1.0, row.atr, action))
 
 
 def losing_trade(trade_id: int, hours: int) -> SimpleNamespace:

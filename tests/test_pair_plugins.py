@@ -7,7 +7,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from freqtrade.exceptions import ConfigurationError
+from freqtrade.exceptions import ConfigurationError, OperationalException
 from freqtrade.persistence import PairLocks
 from freqtrade.resolvers import PairListResolver, ProtectionResolver
 from freqtrade_support import create_user_data, output_of, run_freqtrade
@@ -66,7 +66,7 @@ def test_filter_drops_disabled_pairs_and_protection_locks_them(tmp_path, caplog)
         },
     }
     for minute in (0, 60):
-        add_trade("ETH/USDT", minute, profit=-1.0)
+        add_trade("ETH/USDT", minute, profit=-1.0, stop=95.0)  # -1 over 5: -0.2 R
     add_trade("BTC/USDT", 30, profit=1.0)
     pairlist = PairListResolver.load_pairlist(
         "SymbolPerformanceFilter",
@@ -91,12 +91,13 @@ def test_filter_drops_disabled_pairs_and_protection_locks_them(tmp_path, caplog)
     lock = protection.stop_per_pair("ETH/USDT", now, "long", 1000.0)
     assert lock.lock and lock.until > now + timedelta(days=3000)
     assert lock.reason.startswith("Symbol performance: 2 consecutive losses")
-    with pytest.raises(ConfigurationError, match="stop_duration"):
+    with pytest.raises(OperationalException, match="stop_duration") as raised:
         ProtectionResolver.load_protection(
             "SymbolPerformanceProtection",
             config,
             {"method": "SymbolPerformanceProtection", "stop_duration": 60},
         )
+    assert not isinstance(raised.value, ConfigurationError)  # Freqtrade exits 0 on that one
 
 
 def test_release_lifts_only_symbol_performance_locks(tmp_path):

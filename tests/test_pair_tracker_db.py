@@ -75,7 +75,7 @@ def test_restart_rebuilds_identical_state(database_url):
     tracker = PairPerformanceTracker(CONFIG)
     add_trade("BTC/USDT", 0, profit=-2.0, r=-0.9)  # R stored at exit
     add_trade("BTC/USDT", 60, profit=-3.0, risk=6.0)  # risk money stored at entry: -0.5 R
-    add_trade("ETH/USDT", 70, profit=4.0)  # neither: 4 / (100 - 95) = 0.8 R
+    add_trade("ETH/USDT", 70, profit=4.0, stop=95.0)  # the plugin's stop: 4 / 5 = 0.8 R
     pending = add_trade("SOL/USDT", 80)  # still open at the first sync
     tracker.sync()
     assert tracker.is_enabled("BTC/USDT")

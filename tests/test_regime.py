@@ -315,6 +315,7 @@ def test_detect_adds_columns_in_place(detected):
         "natr",
         "atr_ratio",
         "vol_percentile",
+        "trend_z",
         *LABEL_COLUMNS,
     ):
         assert column in frame.columns
@@ -369,12 +370,14 @@ def test_startup_candles_is_the_first_defined_row(detected):
 
 
 def test_startup_candles_follows_the_longest_chain():
-    config = RegimeDetectorConfig(percentile_window=50, atr_long_period=200)
+    config = RegimeDetectorConfig(percentile_window=50, atr_long_period=200, trend_window=100)
     assert config.startup_candles == 200
     frame = RegimeDetector(config).detect(random_walk(600))
     assert (frame["volatility_regime"].iloc[:200] == UNKNOWN).all()
     assert frame["volatility_regime"].iloc[200] != UNKNOWN
     assert RegimeDetectorConfig(adx_period=400, atr_long_period=500).startup_candles == 799
+    # trend_z counts whatever the method, so Freqtrade's recursive analysis finds it stable
+    assert RegimeDetectorConfig(trend_window=900).startup_candles == 900
 
 
 # --- bad input --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from freqtrade_quant_plugin.core.regime import TREND_METHODS as ALL_TREND_METHODS
 from freqtrade_quant_plugin.core.regime import RegimeDetector, RegimeDetectorConfig
 
 DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance"
@@ -38,7 +39,9 @@ DEEP_SET = [
     "WIF",
 ]
 FIVE_MINUTE_TAIL = 20_000
-FLOAT_COLUMNS = ("atr_14", "atr", "atr_100", "adx", "roc", "natr", "atr_ratio", "vol_percentile")
+PRICE_COLUMNS = ("atr_14", "atr", "atr_100", "adx", "roc", "natr", "atr_ratio")
+FLOAT_COLUMNS = (*PRICE_COLUMNS, "vol_percentile", "trend_z")
+TREND_METHODS = ("adx_roc", "scaled_move")
 LABEL_COLUMNS = ("volatility_regime", "trend_regime", "regime")
 
 pytestmark = pytest.mark.skipif(
@@ -56,10 +59,11 @@ def deep_set_files() -> list[Path]:
     return [DATA_DIR / f"{pair}_USDT-{tf}.feather" for pair in pairs for tf in ("1h", "5m")]
 
 
-def sample_rows(length: int, seed: int) -> list[int]:
-    """Warm-up edges, a few random rows and the last row."""
-    startup = RegimeDetectorConfig().startup_candles
-    fixed = [0, 30, startup - 1, startup, startup + 1, length - 1]
+def sample_rows(length: int, seed: int, config: RegimeDetectorConfig) -> list[int]:
+    """Warm-up edges (of the whole regime and of trend_z), a few random rows, the last row."""
+    startup = config.startup_candles
+    window = config.trend_window
+    fixed = [0, 30, window - 1, window, startup - 1, startup, startup + 1, length - 1]
     rng = np.random.default_rng(seed)
     rows = {*fixed, *rng.integers(0, length, size=8).tolist()}
     return sorted(r for r in rows if 0 <= r < length)
@@ -70,16 +74,23 @@ def test_deep_set_is_present():
     assert pairs == set(DEEP_SET)
 
 
+def test_every_trend_method_is_covered():
+    assert set(TREND_METHODS) == set(ALL_TREND_METHODS)
+
+
+@pytest.mark.parametrize("method", TREND_METHODS)
 @pytest.mark.parametrize("path", deep_set_files(), ids=lambda p: p.stem)
-def test_prefix_gives_the_same_row(path: Path):
+def test_prefix_gives_the_same_row(path: Path, method: str):
     frame = pd.read_feather(path)
     if path.stem.endswith("-5m"):
         frame = frame.iloc[-FIVE_MINUTE_TAIL:].reset_index(drop=True)
-    detector = RegimeDetector()
+    config = RegimeDetectorConfig(trend_method=method)
+    detector = RegimeDetector(config)
     full = detector.detect(frame.copy())
     assert (full["regime"] != "UNKNOWN").any(), "sample too short to test anything"
+    assert full["trend_z"].notna().any()
 
-    for t in sample_rows(len(frame), seed=len(frame)):
+    for t in sample_rows(len(frame), seed=len(frame), config=config):
         prefix = detector.detect(frame.iloc[: t + 1].copy())
         for column in LABEL_COLUMNS:
             assert prefix[column].iloc[t] == full[column].iloc[t], (path.name, t, column)

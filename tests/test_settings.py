@@ -1,6 +1,7 @@
 """The `quant` config section and the environment make one settings object; errors name the key."""
 
 import pytest
+from bad_settings import BAD_SETTINGS, ORDER_PARTNERS
 
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.validation import QuantConfigError
@@ -91,3 +92,58 @@ def test_non_numeric_exit_variable_is_rejected():
     with pytest.raises(QuantConfigError) as raised:
         load(EXIT_REGIME_LOW_VOL_K1_SL="wide")
     assert raised.value.key == "EXIT_REGIME_LOW_VOL_K1_SL"
+
+
+# --- issue 8, defect 7: settings that slipped through ---------------------------------------
+
+
+@pytest.mark.parametrize("entry", BAD_SETTINGS, ids=[entry.id for entry in BAD_SETTINGS])
+def test_bad_setting_is_refused_naming_the_key_the_user_set(entry):
+    with pytest.raises(QuantConfigError) as raised:
+        settings = QuantSettings.load(entry.quant, entry.env)
+        settings.check_startup_candles(520, "QuantRegimeStrategy")  # the shipped strategy's
+    message = str(raised.value)
+    assert raised.value.key == entry.key
+    assert f"Invalid quant setting {entry.key}={entry.shown}" in message
+    partner = ORDER_PARTNERS.get(entry.id)
+    if partner is not None:
+        assert message.index(entry.key) < message.index(partner)
+
+
+def test_table_covers_config_and_environment():
+    from_env = [entry for entry in BAD_SETTINGS if entry.env]
+    assert len(BAD_SETTINGS) >= 40 and len(from_env) >= 15
+
+
+def test_unrelated_variable_with_a_generic_prefix_only_warns(caplog):
+    with caplog.at_level("WARNING"):
+        settings = load(RISK_APPETITE="high", COST_CENTER="42")
+    assert settings.risk.risk_per_trade == 0.01
+    assert "RISK_APPETITE" in caplog.text and "COST_CENTER" in caplog.text
+
+
+def test_valid_numbers_still_load(tmp_path):
+    settings = load(
+        {"regime": {"lookback_period": 30.0}, "costs": {"taker_fee_rate": 1e-3}},
+        REGIME_TREND_THRESHOLD=" 2e-2 ",
+        SYMBOL_PERF_PERSISTENCE_FILE=str(tmp_path / "new_dir" / "perf.json"),
+    )
+    assert settings.regime.lookback_period == 30
+    assert settings.regime.trend_threshold == 0.02
+    assert not (tmp_path / "new_dir").exists()  # checked, not created
+    assert list(tmp_path.iterdir()) == []  # the write probe left nothing behind
+
+
+def test_config_null_persistence_file_means_none():
+    assert (
+        load({"symbol_performance": {"persistence_file": None}}).symbol_performance.persistence_file
+        is None
+    )
+
+
+def test_startup_check_passes_when_the_strategy_covers_the_window():
+    settings = load({"regime": {"percentile_window": 700}})
+    settings.check_startup_candles(713, "QuantRegimeStrategy")
+    with pytest.raises(QuantConfigError, match=r"percentile_window=700: allowed <= 699"):
+        settings.check_startup_candles(712, "QuantRegimeStrategy")
+    load().check_startup_candles(100, "TooShort")  # defaults: bot_start blames the strategy

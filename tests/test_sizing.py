@@ -1,5 +1,6 @@
 """Risk sizing (SPEC 5): a stop-out loses the risk money, costs stay within max_cost_in_R."""
 
+import dataclasses
 import math
 
 import pytest
@@ -7,7 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from freqtrade_quant_plugin.core.costs import CostConfig, CostModel
-from freqtrade_quant_plugin.core.sizing import RiskConfig, max_leverage_for_stop, plan_position
+from freqtrade_quant_plugin.core.sizing import (
+    RiskConfig,
+    dust_reason,
+    max_leverage_for_stop,
+    plan_position,
+)
 
 RISK = RiskConfig()
 COSTS = CostModel()
@@ -70,12 +76,34 @@ def test_costs_that_no_size_can_fix_skip_the_entry():
 
 
 def test_market_impact_shrinks_the_size_to_the_cost_limit():
-    thin = plan(candle_volume=0.05)  # a 0.07 BTC order into a 0.05 BTC candle
+    no_minimum = dataclasses.replace(RISK, min_risk_fraction=0.0)
+    thin = plan(candle_volume=0.05, config=no_minimum)  # 0.07 BTC into a 0.05 BTC candle
     assert thin.skip_reason is None
     assert thin.size < plan().size
     assert thin.cost.cost_in_R == pytest.approx(RISK.max_cost_in_R, rel=1e-6)
     assert thin.risk_money == plan().risk_money  # the budget; the cut size risks less
     assert thin.size * 1_500.0 < thin.risk_money
+
+
+def test_a_cost_gate_cut_below_the_minimum_risk_is_skipped_as_dust():
+    # The thin candle leaves a size risking under 2 % of the planned 100: dust.
+    thin = plan(candle_volume=0.05)
+    assert thin.size == 0.0
+    assert "below min_risk_fraction 0.5" in thin.skip_reason
+    assert "cost gate" in thin.skip_reason
+    # A milder cut that keeps more than half the risk is still taken.
+    milder = plan(candle_volume=0.1, config=dataclasses.replace(RISK, max_cost_in_R=0.5))
+    assert milder.skip_reason is None
+    assert 0.5 * milder.risk_money <= milder.size * 1_500.0 < milder.risk_money
+
+
+@pytest.mark.parametrize(
+    ("risk", "expected"), [(50.0, None), (49.99, "below"), (0.0, "below"), (100.0, None)]
+)
+def test_dust_reason_compares_the_risk_at_stop_with_the_plan(risk, expected):
+    reason = dust_reason(risk, 100.0, 0.5, cause="clamped")
+    assert reason is None if expected is None else (expected in reason and "clamped" in reason)
+    assert dust_reason(risk, 100.0, 0.0, cause="clamped") is None  # 0 disables the minimum
 
 
 @given(
@@ -106,6 +134,7 @@ def test_planned_loss_never_exceeds_risk_and_costs_stay_in_limit(
     if result.skip_reason is None:
         assert result.size > 0
         assert result.size * stop_distance <= full_risk * (1 + 1e-9)
+        assert result.size * stop_distance >= full_risk * RISK.min_risk_fraction * (1 - 1e-9)
         assert result.cost.cost_in_R <= RISK.max_cost_in_R * (1 + 1e-9)
     else:
         assert result.size == 0.0
@@ -133,3 +162,7 @@ def test_risk_config_rejects_bad_values():
         RiskConfig(risk_per_trade=0.5)
     with pytest.raises(QuantConfigError, match="multiplier_high_vol"):
         RiskConfig(multiplier_high_vol=-1)
+    with pytest.raises(QuantConfigError, match="min_risk_fraction"):
+        RiskConfig(min_risk_fraction=1.5)
+    with pytest.raises(QuantConfigError, match="min_risk_fraction"):
+        RiskConfig(min_risk_fraction=-0.1)

@@ -281,6 +281,19 @@ def test_initial_stop_loses_at_most_risk_plus_costs(quant_runs):
     assert entry_candle_stops > 0
 
 
+def test_no_trade_risks_under_the_minimum_fraction_of_its_plan(quant_runs, static_1h):
+    """Dust positions (issue 8): whatever cut the size (cost gate, stake clamped to the
+    balance left, amount precision), no trade risks under min_risk_fraction of its plan."""
+    fractions = [
+        record["risk_money"] / record["planned_risk_money"]
+        for run in [*quant_runs, static_1h]
+        for record in run.records
+    ]
+    dust = [f for f in fractions if f < RISK.min_risk_fraction * (1 - 1e-9)]
+    assert not dust, f"{len(dust)} of {len(fractions)} trades under the minimum: {dust[:10]}"
+    assert any(f < 0.99 for f in fractions)  # cuts do happen, above the minimum
+
+
 def test_risk_money_follows_the_volatility_regime(quant_runs):
     multipliers_seen = set()
     for run in quant_runs:

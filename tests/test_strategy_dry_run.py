@@ -54,6 +54,17 @@ class EveryCandleStrategy(QuantRegimeStrategy):
 '''
 
 
+# One 5m pair, one trade at a time, market-side prices, a loop every 2 seconds.
+ONE_PAIR_5M = {
+    "timeframe": "5m",
+    "max_open_trades": 1,
+    "exchange": {"pair_whitelist": [PAIR]},
+    "entry_pricing": {"price_side": "other"},
+    "exit_pricing": {"price_side": "other"},
+    "internals": {"process_throttle_secs": 2},
+}
+
+
 def _quant_section(k1: float) -> dict:
     """The same k1 for every regime, an explicit setting; 5m stops need a looser cost gate."""
     return {
@@ -89,12 +100,14 @@ def _query(db: Path, sql: str) -> list[tuple]:
 
 
 def _custom_data(db: Path, trade_id: int) -> dict:
-    """Freqtrade stores a str as is and anything else as JSON (cd_type says which)."""
+    """Freqtrade stores a str as is, a bool as True/False and anything else as JSON (cd_type
+    says which)."""
     rows = _query(
         db,
         f"SELECT cd_key, cd_type, cd_value FROM trade_custom_data WHERE ft_trade_id = {trade_id}",
     )
-    return {key: value if kind == "str" else json.loads(value) for key, kind, value in rows}
+    readers = {"str": str, "bool": lambda text: text.lower() == "true"}
+    return {key: readers.get(kind, json.loads)(value) for key, kind, value in rows}
 
 
 def _open_trades(db: Path) -> list[tuple]:
@@ -115,15 +128,7 @@ def test_dry_run_stores_entry_facts_and_keeps_the_stop_after_a_restart(
         """Run a bot until `until(log text)` holds (at most 2 minutes), `linger` seconds
         more, then Ctrl-C; the log is checked for a clean stop."""
         config = freqtrade_config(
-            {
-                "timeframe": "5m",
-                "max_open_trades": 1,
-                "exchange": {"pair_whitelist": [PAIR]},
-                "entry_pricing": {"price_side": "other"},
-                "exit_pricing": {"price_side": "other"},
-                "internals": {"process_throttle_secs": 2},
-                "quant": _quant_section(k1),
-            },
+            {**ONE_PAIR_5M, "quant": _quant_section(k1)},
             port=replay_server.port,
             name=f"{name}.json",
         )

@@ -84,14 +84,12 @@ def _filled_order(side: str, price: float, amount: float, when) -> Order:
     )
 
 
-def test_state_survives_restart_and_exit_is_recorded(strategy_class, monkeypatch):
-    init_db("sqlite://")
-    strategy, frame = _started(strategy_class)
-    known = frame[frame["regime"] != "UNKNOWN"]
-    signal = known.iloc[-1]
+def _entered(strategy, frame, fill: float | None = None):
+    """A long sized on the last known signal and recorded as filled (at `fill`, default the
+    requested rate) in the trade DB, before the strategy hears of the fill."""
+    signal = frame[frame["regime"] != "UNKNOWN"].iloc[-1]
     entry_time = signal["date"].to_pydatetime() + timedelta(hours=1)
     rate = float(signal["close"])
-
     stake = strategy.custom_stake_amount(
         pair=PAIR,
         current_time=entry_time,
@@ -105,13 +103,14 @@ def test_state_survives_restart_and_exit_is_recorded(strategy_class, monkeypatch
     )
     assert stake > 0
     amount = stake / rate
+    fill = fill or rate
     trade = Trade(
         pair=PAIR,
         base_currency="BTC",
         stake_currency="USDT",
         stake_amount=stake,
         amount=amount,
-        open_rate=rate,
+        open_rate=fill,
         open_date=entry_time,
         fee_open=FEE,
         fee_close=FEE,
@@ -121,9 +120,22 @@ def test_state_survives_restart_and_exit_is_recorded(strategy_class, monkeypatch
         leverage=1.0,
         trading_mode=TradingMode.SPOT,
     )
-    trade.orders.append(_filled_order("buy", rate, amount, entry_time))
+    order = _filled_order("buy", rate, amount, entry_time)
+    order.average, order.cost = fill, fill * amount
+    trade.orders.append(order)
     Trade.session.add(trade)
     Trade.commit()
+    return SimpleNamespace(
+        trade=trade, signal=signal, entry_time=entry_time, rate=rate, amount=amount
+    )
+
+
+def test_state_survives_restart_and_exit_is_recorded(strategy_class, monkeypatch):
+    init_db("sqlite://")
+    strategy, frame = _started(strategy_class)
+    entered = _entered(strategy, frame)
+    trade, signal, entry_time = entered.trade, entered.signal, entered.entry_time
+    rate, amount = entered.rate, entered.amount
     strategy.order_filled(pair=PAIR, trade=trade, order=trade.orders[0], current_time=entry_time)
 
     stored = trade.get_custom_data(STATE_KEY)

@@ -152,3 +152,13 @@ def test_indicators_and_entry_tags(strategy_module):
     tags = entries["enter_tag"].str.split(":", expand=True)
     assert (tags[1] == entries["regime"]).all()
     assert set(tags[0]) <= {"trend_long", "trend_short", "revert_long", "revert_short"}
+
+
+def test_percentile_window_beyond_the_startup_is_refused_at_load(strategy_module, monkeypatch):
+    with pytest.raises(OperationalException, match=r"quant\.regime\.percentile_window=700"):
+        strategy_module.QuantRegimeStrategy(_config({"regime": {"percentile_window": 700}}))
+    monkeypatch.setenv("REGIME_PERCENTILE_WINDOW", "700")
+    with pytest.raises(OperationalException, match=r"REGIME_PERCENTILE_WINDOW=700"):
+        strategy_module.QuantRegimeStrategy(_config())
+    config = _config() | {"startup_candle_count": 713}  # Freqtrade's config override
+    strategy_module.QuantRegimeStrategy(config)

@@ -16,8 +16,12 @@ R multiple of a closed trade, first available of:
 1. the `R_multiple` the strategy stored in the trade's custom data at the exit fill;
 2. the price move (close - open) * amount over the `risk_money` stored at the entry fill
    (backtests: the strategy's own record, since Freqtrade keeps no custom data there);
-3. the price move over the distance to Freqtrade's initial stop (`initial_stop_loss`);
-4. +1 or -1 by the sign of the profit, when no stop is known at all.
+3. the price move over the distance to the plugin's stop stored at the entry fill
+   (`stop_loss` in the trade's custom data);
+4. +1 or -1 by the sign of the profit, when the plugin's stop is not known.
+Freqtrade's `initial_stop_loss` is never used: for a trade the plugin has no record of, it
+is the strategy's wide static backstop, and R measured against it would shrink a loss of
+a few percent to a fraction of R.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 R_KEY = "R_multiple"
 RISK_KEY = "risk_money"
+STOP_KEY = "stop_loss"  # the plugin's initial stop, stored with the entry record
 _ID_CHUNK = 5000
 
 RiskMoneyLookup = Callable[[Any], float | None]
@@ -63,7 +68,7 @@ def r_multiple(
     close_rate: float | None,
     amount: float,
     pnl: float,
-    initial_stop: float | None,
+    stop_price: float | None = None,
     recorded_r: float | None = None,
     risk_money: float | None = None,
 ) -> float:
@@ -75,8 +80,8 @@ def r_multiple(
         move = (close_rate - open_rate) * sign  # type: ignore[operator]
         if _usable(risk_money) and risk_money > 0:  # type: ignore[operator]
             return move * amount / risk_money  # type: ignore[operator]
-        if _usable(initial_stop) and initial_stop > 0 and initial_stop != open_rate:  # type: ignore[operator]
-            return move / abs(open_rate - initial_stop)  # type: ignore[operator]
+        if _usable(stop_price) and stop_price > 0 and stop_price != open_rate:  # type: ignore[operator]
+            return move / abs(open_rate - stop_price)  # type: ignore[operator]
     return 1.0 if pnl > 0 else -1.0
 
 
@@ -102,7 +107,6 @@ class DatabaseTradeFeed:
             Trade.open_rate,
             Trade.close_rate,
             Trade.amount,
-            Trade.initial_stop_loss,
         ).where(or_(Trade.id > self._max_id, Trade.id.in_(sorted(self._open_ids))))
         rows = Trade.session.execute(statement).all()
         still_open: set[int] = set()
@@ -127,7 +131,7 @@ class DatabaseTradeFeed:
                     close_rate=row.close_rate,
                     amount=row.amount,
                     pnl=float(row.close_profit_abs or 0.0),
-                    initial_stop=row.initial_stop_loss,
+                    stop_price=stored.get((row.id, STOP_KEY)),
                     recorded_r=stored.get((row.id, R_KEY)),
                     risk_money=stored.get((row.id, RISK_KEY)),
                 ),
@@ -138,12 +142,13 @@ class DatabaseTradeFeed:
 
 
 def _stored_values(trade_ids: Sequence[int]) -> dict[tuple[int, str], float]:
-    """R_multiple and risk_money from the custom data table, in a few queries."""
+    """R_multiple, risk_money and the plugin's stop from the custom data table, in a few
+    queries."""
     values: dict[tuple[int, str], float] = {}
     for start in range(0, len(trade_ids), _ID_CHUNK):
         chunk = trade_ids[start : start + _ID_CHUNK]
         statement = select(_CustomData.ft_trade_id, _CustomData.cd_key, _CustomData.cd_value).where(
-            _CustomData.ft_trade_id.in_(chunk), _CustomData.cd_key.in_((R_KEY, RISK_KEY))
+            _CustomData.ft_trade_id.in_(chunk), _CustomData.cd_key.in_((R_KEY, RISK_KEY, STOP_KEY))
         )
         for trade_id, key, text in _CustomData.session.execute(statement).all():
             try:
@@ -190,7 +195,6 @@ class BacktestTradeFeed:
                 close_rate=trade.close_rate,
                 amount=trade.amount,
                 pnl=pnl,
-                initial_stop=trade.initial_stop_loss,
                 risk_money=risk,
             ),
         )

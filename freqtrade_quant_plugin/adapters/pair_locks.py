@@ -4,18 +4,30 @@ Freqtrade re-evaluates protections only when a trade closes, and a disabled pair
 trades; so the protection locks for a long horizon and the paper-trade engine releases
 exactly these locks (recognised by their reason) once paper wins re-enable the pair.
 Other locks of the pair (cooldowns, the user's own) stay.
+
+A lock can also outlive its reason: the thresholds changed between two runs, or the
+protection was taken out of the strategy. `reconcile_locks` runs at the bot's start-up and
+on every loop (live and dry-run) and makes the locks follow the tracker: a plugin lock on
+a pair the tracker counts enabled, or any plugin lock once the protection is gone, is
+released (with a warning naming it); a disabled pair without a lock gets one while the
+protection is in use.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from freqtrade.persistence import PairLocks
 from freqtrade.persistence.models import PairLock
 
+from freqtrade_quant_plugin.core.symbol_performance import SymbolStats
+
 logger = logging.getLogger(__name__)
 
+PROTECTION_METHOD = "SymbolPerformanceProtection"
 LOCK_REASON_PREFIX = "Symbol performance: "
 LOCK_HORIZON = timedelta(days=3650)  # "until re-enabled"; lifted by release_pair_lock
 
@@ -36,3 +48,54 @@ def release_pair_lock(pair: str, now: datetime) -> int:
     if released:
         logger.info("Released the symbol-performance lock of %s", pair)
     return released
+
+
+class PairStates(Protocol):
+    def disabled_pairs(self) -> list[str]: ...
+
+    def stats(self, pair: str) -> SymbolStats: ...
+
+
+def lock_detail(stats: SymbolStats) -> str:
+    """The lock reason's text after the prefix: why the pair is locked, until when."""
+    return (
+        f"{stats.consecutive_losses} consecutive losses (win rate {stats.win_rate:.0%}, "
+        f"average R {stats.avg_R:.2f}), locked until paper wins re-enable it."
+    )
+
+
+def protection_in_use(protections: Iterable[Mapping[str, Any]] | None) -> bool:
+    """Whether the strategy's `protections` list holds SymbolPerformanceProtection."""
+    return any(item.get("method") == PROTECTION_METHOD for item in protections or ())
+
+
+def reconcile_locks(tracker: PairStates, now: datetime, protection: bool) -> None:
+    """Make the plugin's pair locks agree with the tracker (see the module docstring)."""
+    disabled = set(tracker.disabled_pairs()) if protection else set()
+    locked: set[str] = set()
+    changed = False
+    for lock in PairLocks.get_pair_locks(None, now, side=None):
+        if not (lock.reason or "").startswith(LOCK_REASON_PREFIX):
+            continue
+        if lock.pair in disabled:
+            locked.add(lock.pair)
+            continue
+        lock.active = False
+        changed = True
+        why = (
+            "the symbol-performance state counts the pair enabled"
+            if protection
+            else f"{PROTECTION_METHOD} is no longer in the strategy's protections"
+        )
+        logger.warning(
+            "Released the stale symbol-performance lock of %s (locked since %s): %s",
+            lock.pair,
+            lock.lock_time,
+            why,
+        )
+    if changed and PairLocks.use_db:
+        PairLock.session.commit()
+    for pair in sorted(disabled - locked):
+        reason = lock_reason(lock_detail(tracker.stats(pair)))
+        PairLocks.lock_pair(pair, now + LOCK_HORIZON, reason, now=now)
+        logger.info("Locked %s: symbol performance counts it disabled and it had no lock", pair)

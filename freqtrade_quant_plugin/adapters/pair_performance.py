@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from freqtrade_quant_plugin.adapters.closed_trades import RiskMoneyLookup
+from freqtrade_quant_plugin.adapters.pair_locks import protection_in_use, reconcile_locks
 from freqtrade_quant_plugin.adapters.pair_tracker import get_tracker
 from freqtrade_quant_plugin.adapters.paper_engine import PaperTradeEngine
-from freqtrade_quant_plugin.core.costs import CostModel
 from freqtrade_quant_plugin.core.settings import QuantSettings
 
 logger = logging.getLogger(__name__)
@@ -37,13 +37,15 @@ class PairPerformanceHooks:
         self._strategy = strategy
         self.tracker = get_tracker(strategy.config)
         self.tracker.set_risk_money_lookup(risk_money_of)
-        self._engine = PaperTradeEngine(
-            strategy, self.tracker, settings.exit_policy, CostModel(settings.costs)
-        )
+        self._protection = protection_in_use(getattr(strategy, "protections", None))
+        # Paper trades take their exit rules and fee from the strategy (paper_entry_terms).
+        self._engine = PaperTradeEngine(strategy, self.tracker)
 
     def bot_loop_start(self, current_time: datetime) -> None:
         """Take in closed trades, advance paper trades, announce state changes."""
         self.tracker.sync()
+        if self.tracker.uses_database:  # start-up and every loop: locks follow the state
+            reconcile_locks(self.tracker, current_time, self._protection)
         self._engine.advance(current_time)
         for event in self.tracker.take_events():
             self._strategy.dp.send_msg(f"Symbol performance: {event.message}", always_send=True)

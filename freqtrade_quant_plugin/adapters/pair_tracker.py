@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from freqtrade.exceptions import OperationalException
 from freqtrade.persistence import Trade
 
 from freqtrade_quant_plugin.adapters.closed_trades import (
@@ -32,6 +33,7 @@ from freqtrade_quant_plugin.adapters.closed_trades import (
     RiskMoneyLookup,
 )
 from freqtrade_quant_plugin.adapters.paper_store import ClosedPaperTrade, PaperTradeStore
+from freqtrade_quant_plugin.adapters.snapshot_file import snapshot_mode
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.symbol_performance import (
     SymbolPerformanceConfig,
@@ -39,6 +41,7 @@ from freqtrade_quant_plugin.core.symbol_performance import (
     SymbolStats,
     save_snapshot,
 )
+from freqtrade_quant_plugin.core.validation import QuantConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -165,10 +168,17 @@ class PairPerformanceTracker:
         self.generation += 1
 
     def _save_snapshot(self) -> None:
-        if self.config.persistence_file:
-            save_snapshot(Path(self.config.persistence_file), self.manager.all_stats())
+        """Live and dry-run only: a backtest's statistics must never replace the bot's."""
+        if self.config.persistence_file and self.uses_database:
+            path = Path(self.config.persistence_file)
+            save_snapshot(path, self.manager.all_stats(), snapshot_mode())
 
     # --- reading -------------------------------------------------------------------------
+
+    @property
+    def uses_database(self) -> bool:
+        """Live and dry-run: trades, paper trades and pair locks are in Freqtrade's DB."""
+        return self._mode == DATABASE and hasattr(Trade, "session")
 
     def set_risk_money_lookup(self, lookup: RiskMoneyLookup | None) -> None:
         """Backtests: where the strategy keeps each trade's risk money (see closed_trades)."""
@@ -225,7 +235,11 @@ _trackers_lock = threading.Lock()
 
 def get_tracker(config: Mapping[str, Any]) -> PairPerformanceTracker:
     """The process-wide tracker for this Freqtrade config's symbol-performance settings."""
-    settings = QuantSettings.load(config.get("quant"), os.environ).symbol_performance
+    try:
+        settings = QuantSettings.load(config.get("quant"), os.environ).symbol_performance
+    except QuantConfigError as error:
+        # OperationalException: a clean start-up refusal with a non-zero exit.
+        raise OperationalException(str(error)) from error
     with _trackers_lock:
         tracker = _trackers.get(settings)
         if tracker is None:

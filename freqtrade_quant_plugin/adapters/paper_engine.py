@@ -19,6 +19,11 @@ rows (usually one) per disabled pair, and no pandas.
   downloading their candles) and the engine runs the strategy's `advise_indicators` and
   `advise_entry` on them itself (which records them in the table), once per new candle.
 
+Exit rules and fee: each paper trade takes them from the strategy's
+`paper_entry_terms(pair, row, is_short)`, which answers with what a real entry on that
+signal candle would get (the strategy's `stop_rules`, hyperopt results included, and the
+fee Freqtrade charges), or None where the strategy would not enter at all.
+
 Rules: the first candle after the one that disabled the pair (the disabling close
 included) can signal; one paper trade per pair at a time; a candle that resolves a paper
 trade does not open the next one. Open paper trades live in the plugin's table and resume
@@ -41,11 +46,8 @@ from freqtrade_quant_plugin.adapters.closed_trades import epoch
 from freqtrade_quant_plugin.adapters.pair_locks import release_pair_lock
 from freqtrade_quant_plugin.adapters.pair_tracker import PairPerformanceTracker
 from freqtrade_quant_plugin.adapters.paper_store import StoredPaperTrade
-from freqtrade_quant_plugin.adapters.signal_rows import PairColumns
-from freqtrade_quant_plugin.core.costs import CostModel
-from freqtrade_quant_plugin.core.exit_policy import ExitParams
+from freqtrade_quant_plugin.adapters.signal_rows import PairColumns, SignalRow
 from freqtrade_quant_plugin.core.paper_trading import Candle, PaperTrade
-from freqtrade_quant_plugin.core.stop_levels import StopRules
 
 logger = logging.getLogger(__name__)
 
@@ -61,19 +63,11 @@ class _PairProgress:
 class PaperTradeEngine:
     """Paper trades of the disabled pairs of one strategy."""
 
-    def __init__(
-        self,
-        strategy: Any,
-        tracker: PairPerformanceTracker,
-        exit_policy: dict[str, ExitParams],
-        cost_model: CostModel,
-    ) -> None:
+    def __init__(self, strategy: Any, tracker: PairPerformanceTracker) -> None:
         """`strategy` provides `signal_table`, `dp`, `timeframe`, `can_short`, `config`,
-        and live `advise_indicators` / `advise_entry`."""
+        `paper_entry_terms`, `log_decision`, and live `advise_indicators` / `advise_entry`."""
         self._strategy = strategy
         self._tracker = tracker
-        self._rules = {regime: StopRules.from_exit_params(p) for regime, p in exit_policy.items()}
-        self._costs = cost_model
         self._timeframe = strategy.timeframe
         self._tf_seconds = timeframe_to_seconds(strategy.timeframe)
         self._can_short = bool(getattr(strategy, "can_short", False)) and (
@@ -177,42 +171,36 @@ class PaperTradeEngine:
             is_long = bool(columns.enter_long[index])
             is_short = self._can_short and bool(columns.enter_short[index])
             if is_long or is_short:
-                progress.open_trade = self._open(
-                    pair,
-                    is_short=is_short and not is_long,
-                    signal_date=date,
-                    close=float(columns.close[index]),
+                row = SignalRow(
+                    date=date,
                     atr=float(columns.atr[index]),
                     regime=str(columns.regime[index]),
+                    volatility_regime=str(columns.volatility_regime[index]),
+                    close=float(columns.close[index]),
+                    volume=float(columns.volume[index]),
                 )
+                progress.open_trade = self._open(pair, row, is_short=is_short and not is_long)
         if live and moved and progress.open_trade is not None:
             self._tracker.paper_store.save_progress(
                 progress.open_trade.id, progress.open_trade.trade
             )
         return False
 
-    def _open(
-        self, pair: str, *, is_short: bool, signal_date: int, close: float, atr: float, regime: str
-    ) -> StoredPaperTrade | None:
-        rules = self._rules.get(regime)
-        if rules is None or not (atr > 0) or not (close > 0):
-            return None  # UNKNOWN regime or no ATR yet: the strategy would not enter either
-        action = "SHORT" if is_short else "LONG"
-        sign = -1.0 if is_short else 1.0
+    def _open(self, pair: str, row: SignalRow, *, is_short: bool) -> StoredPaperTrade | None:
+        terms = self._strategy.paper_entry_terms(pair, row, is_short=is_short)
+        if terms is None:
+            return None  # the strategy would not enter on this candle either
         try:
-            breakeven = self._costs.breakeven_price(
-                close, close - sign * rules.k1_SL * atr, 1.0, atr, action=action
-            )
             trade = PaperTrade.open(
                 pair=pair,
                 is_short=is_short,
-                regime=regime,
-                opened_at=signal_date + self._tf_seconds,
+                regime=row.regime,
+                opened_at=row.date + self._tf_seconds,
                 timeframe_seconds=self._tf_seconds,
-                entry_price=close,
-                atr=atr,
-                rules=rules,
-                breakeven_price=breakeven,
+                entry_price=row.close,
+                atr=row.atr,
+                rules=terms.rules,
+                breakeven_price=terms.breakeven_price,
             )
         except ValueError as error:
             logger.info("No paper trade for %s: %s", pair, error)
@@ -221,9 +209,9 @@ class PaperTradeEngine:
         logger.debug(
             "Paper trade %s %s opened at %.8g (%s, stop %.8g, target %.8g)",
             pair,
-            action.lower(),
-            close,
-            regime,
+            "short" if is_short else "long",
+            row.close,
+            row.regime,
             trade.initial_stop,
             trade.take_profit,
         )

@@ -57,9 +57,15 @@ from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
 from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
 from freqtrade_quant_plugin.core.costs import BPS, CostConfig, CostModel
 from freqtrade_quant_plugin.core.enrichment import format_trade_log_message
+from freqtrade_quant_plugin.core.paper_trading import PaperTerms
 from freqtrade_quant_plugin.core.regime import REGIMES, UNKNOWN, RegimeDetector
 from freqtrade_quant_plugin.core.settings import QuantSettings
-from freqtrade_quant_plugin.core.sizing import RiskConfig, max_leverage_for_stop, plan_position
+from freqtrade_quant_plugin.core.sizing import (
+    RiskConfig,
+    dust_reason,
+    max_leverage_for_stop,
+    plan_position,
+)
 from freqtrade_quant_plugin.core.stop_levels import (
     BREAKEVEN,
     TRAILING,
@@ -76,6 +82,8 @@ MAX_DURATION = "max_duration"
 # regime -> the number plotted in the `regime_code` column (UNKNOWN is -1)
 REGIME_CODES: dict[str, int] = {regime: code for code, regime in enumerate(REGIMES)}
 _STOP_EXIT_REASONS = {BREAKEVEN: "breakeven_stop", TRAILING: "trailing_stop"}
+# Run modes whose sizes are meant as real positions (min_risk_fraction applies).
+_SIZING_MODES = (RunMode.LIVE, RunMode.DRY_RUN, RunMode.BACKTEST, RunMode.HYPEROPT)
 
 
 class _PendingEntry(NamedTuple):
@@ -117,6 +125,8 @@ class QuantStrategy(IStrategy):
         section = config.get("quant")
         try:
             self.quant_settings = QuantSettings.load(section, os.environ)
+            startup = config.get("startup_candle_count", self.startup_candle_count)
+            self.quant_settings.check_startup_candles(startup, type(self).__name__)
         except QuantConfigError as error:
             # OperationalException: Freqtrade exits 0 on its own ConfigurationError.
             raise OperationalException(str(error)) from error
@@ -351,6 +361,10 @@ class QuantStrategy(IStrategy):
                 )
                 return 0.0
         risk_config = self.sizing_risk_config(settings)
+        if self._runmode not in _SIZING_MODES:
+            # lookahead/recursive-analysis force a 1e9 wallet, whose market impact would
+            # make every entry dust: they check signals, so the minimum does not apply.
+            risk_config = dataclasses.replace(risk_config, min_risk_fraction=0.0)
         modifier = self.pair_risk_modifier(pair)
         balance = self.wallets.get_total_stake_amount()
         plan = plan_position(
@@ -378,6 +392,7 @@ class QuantStrategy(IStrategy):
                 risk_config.max_cost_in_R,
             )
         stake = plan.size * current_rate / leverage
+        cause = "the exchange's amount precision cut the size"
         if stake > max_stake:
             self.log_decision(
                 "%s: stake %.2f clamped to the available maximum %.2f (less risk than planned)",
@@ -386,6 +401,16 @@ class QuantStrategy(IStrategy):
                 max_stake,
             )
             stake = max_stake
+            cause = f"the stake was clamped to the available maximum {max_stake:.2f}"
+        # Judged on what a stop-out would lose after every cut (cost gate, clamp, precision):
+        # a position far below its planned risk is dust, whatever made it small.
+        amount = self._amount_at_precision(pair, stake * leverage / current_rate)
+        dust = dust_reason(
+            amount * stop_distance, plan.risk_money, risk_config.min_risk_fraction, cause=cause
+        )
+        if dust:
+            self.log_decision("%s: no %s entry: %s", pair, side, dust)
+            return 0.0
         if min_stake and stake < min_stake:
             self.log_decision(
                 "%s: no %s entry: the risk allows a stake of %.2f, below the exchange minimum "
@@ -406,6 +431,64 @@ class QuantStrategy(IStrategy):
             risk_modifier=modifier,
         )
         return stake
+
+    def _amount_at_precision(self, pair: str, amount: float) -> float:
+        """The amount Freqtrade will order: truncated to the market's amount precision.
+
+        Hyperopt workers have no ccxt API and so no precision mode: there the amount stays
+        unrounded (at most one amount step more than Freqtrade will order).
+        """
+        exchange = getattr(self.dp, "_exchange", None)
+        if exchange is None:
+            return amount
+        try:
+            return float(exchange.amount_to_contract_precision(pair, amount) or 0.0)
+        except AttributeError:
+            return amount
+
+    # ----------------------------------------------------------------- paper trades
+    def paper_entry_terms(self, pair: str, row: SignalRow, *, is_short: bool) -> PaperTerms | None:
+        """Exit rules and breakeven of a paper trade on `row`: those a real entry gets.
+
+        Same `stop_rules` (a twin's overrides and hyperopt results included), same fee
+        (Freqtrade's), breakeven priced for the size the entry would have been planned
+        with; None where the strategy would not enter (UNKNOWN regime, no ATR, sizing skip).
+        """
+        if row.regime == UNKNOWN or not row.atr > 0 or not row.close > 0:
+            return None
+        settings = self.effective_settings()
+        rules = self.stop_rules(row.regime, settings)
+        if is_short and row.close - rules.k2_TP * row.atr <= 0:
+            return None
+        cost_model = self._cost_model(settings, self._fee_rate(pair, settings))
+        plan = plan_position(
+            balance=self.wallets.get_total_stake_amount() if self.wallets else 0.0,
+            price=row.close,
+            stop_distance=rules.k1_SL * row.atr,
+            volatility_regime=row.volatility_regime,
+            risk_modifier=self.pair_risk_modifier(pair),
+            atr=row.atr,
+            is_short=is_short,
+            config=self.sizing_risk_config(settings),
+            cost_model=cost_model,
+            candle_volume=row.volume,
+        )
+        if plan.skip_reason:
+            logger.debug("No paper trade for %s: %s", pair, plan.skip_reason)
+            return None
+        try:
+            breakeven = cost_model.breakeven_price(
+                row.close,
+                plan.stop_price,
+                plan.size,
+                row.atr,
+                action="SHORT" if is_short else "LONG",
+                candle_volume=row.volume,
+            )
+        except ValueError as error:
+            logger.debug("No breakeven for a paper trade of %s: %s", pair, error)
+            breakeven = None
+        return PaperTerms(rules, breakeven)
 
     # ----------------------------------------------------------------- fills
     def order_filled(
@@ -512,14 +595,16 @@ class QuantStrategy(IStrategy):
         amount = float(order.safe_filled or trade.amount)
         fee_close = float(trade.fee_close if trade.fee_close is not None else trade.fee_open)
         fees = state.entry_price * amount * float(trade.fee_open) + exit_price * amount * fee_close
-        cost_model = self._cost_model(self.effective_settings(), float(trade.fee_open))
-        exit_notional = exit_price * amount
-        slippage = (
-            state.entry_slippage
-            + exit_notional
-            * cost_model.slippage_bps(exit_price, state.atr, exit_notional, state.candle_volume)
-            / BPS
-        )
+        if self._is_live:
+            # Real fills carry their slippage: measure it, never subtract a model again.
+            slippage = trade_records.measured_slippage(trade)
+        else:
+            cost_model = self._cost_model(self.effective_settings(), float(trade.fee_open))
+            exit_notional = exit_price * amount
+            exit_bps = cost_model.slippage_bps(
+                exit_price, state.atr, exit_notional, state.candle_volume
+            )
+            slippage = state.entry_slippage + exit_notional * exit_bps / BPS
         best, worst = (
             (trade.min_rate, trade.max_rate)
             if state.is_short
@@ -541,6 +626,7 @@ class QuantStrategy(IStrategy):
             mfe=float(best) if best else None,
             mae=float(worst) if worst else None,
             duration_hours=(current_time - trade.open_date_utc).total_seconds() / 3600,
+            slippage_in_fills=self._is_live,
         )
         if self._is_live:
             trade_records.store_on_trade(trade, {k: v for k, v in record.items() if k not in entry})

@@ -62,8 +62,13 @@ def exit_record(
     mfe: float | None,
     mae: float | None,
     duration_hours: float,
+    slippage_in_fills: bool = False,
 ) -> dict[str, Any]:
-    """SPEC 8 exit fields; pnl is gross (price move only), costs are itemised beside it."""
+    """SPEC 8 exit fields; pnl is gross (price move only), costs are itemised beside it.
+
+    `slippage_in_fills`: the prices are real fills and `slippage` was measured from them
+    (live and dry-run), so the net result does not subtract it a second time.
+    """
     record = enrich_trade_exit(
         entry,
         exit_price=exit_price,
@@ -75,6 +80,7 @@ def exit_record(
         mae=mae,
         duration_hours=duration_hours,
         funding=funding,
+        slippage_in_fills=slippage_in_fills,
     )
     record.update(
         freqtrade_exit_reason=freqtrade_exit_reason,
@@ -83,6 +89,30 @@ def exit_record(
         funding=funding,
     )
     return record
+
+
+def measured_slippage(trade: Any) -> float:
+    """What the trade's fills paid against the prices Freqtrade asked for, in quote money.
+
+    Per filled order: (average fill - requested price) x filled amount, signed so that a
+    worse fill (a buy above, a sell below the request) is a cost and a better one a gain.
+    The requested price is the one Freqtrade placed the order with (`ft_price`: the limit,
+    the rate a market order was sent at, a stop order's trigger). Orders missing either
+    price are left out.
+    """
+    total = 0.0
+    for order in trade.orders:
+        filled = order.safe_filled
+        fill = order.average
+        requested = order.ft_price or order.price
+        if not (filled and fill and requested):
+            continue
+        side = order.side if order.side in ("buy", "sell") else None
+        if side is None:
+            side = trade.exit_side if order.ft_order_side == "stoploss" else order.ft_order_side
+        sign = 1.0 if side == "buy" else -1.0
+        total += (float(fill) - float(requested)) * sign * float(filled)
+    return total
 
 
 def store_on_trade(trade: _TradeWithCustomData, record: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -18,6 +19,19 @@ def _reserve(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"invalid reserve {text!r}: a duration such as 12h, 1d or 3d"
         ) from None
+
+
+def _instant(text: str) -> int:
+    """An ISO date/time (UTC unless it names its zone) as epoch milliseconds."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid start {text!r}: an ISO date/time such as 2026-11-25T08:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +57,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DURATION",
         help="stored history kept ahead of the replay clock, e.g. 12h or 3d (default 1d)",
     )
+    parser.add_argument(
+        "--replay-state",
+        type=Path,
+        metavar="FILE",
+        help="where the replay offset is kept so that a restart resumes the same replay "
+        "(default DATADIR/offline-replay.json)",
+    )
+    parser.add_argument(
+        "--replay-start",
+        type=_instant,
+        metavar="TIME",
+        help="fix the replay offset to the one of a replay started at TIME (ISO, UTC), "
+        "instead of keeping it in the state file",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             replay=args.replay,
             replay_reserve_ms=args.replay_reserve,
+            replay_state=args.replay_state,
+            replay_start_ms=args.replay_start,
         )
     except (QuantConfigError, FileNotFoundError) as error:
         logger.error("%s", error)

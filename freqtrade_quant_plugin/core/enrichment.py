@@ -87,8 +87,16 @@ def enrich_trade_exit(
     mae: float | None = None,
     duration_hours: float | None = None,
     funding: float = 0.0,
+    slippage_in_fills: bool = False,
 ) -> dict[str, Any]:
     """Exit record: the entry record plus the result in R, gross and after costs.
+
+    pnl_dollars is the price move between the entry and exit prices given. Where those are
+    real fills (`slippage_in_fills`, a live or dry-run bot), the slippage is already in
+    them: it is reported (slippage_estimate is then the measured slippage) and counted in
+    total_costs, but not subtracted again from the net result. Backtest fills are ideal,
+    so there the modelled slippage is subtracted. was_winner is the sign of that net
+    result, the one the pair's statistics count.
 
     mfe / mae are the most favourable / adverse prices seen; mfe_R / mae_R are their
     distances from entry in R, positive in the trade's favour (so mae_R is usually < 0).
@@ -98,11 +106,10 @@ def enrich_trade_exit(
     risk_money = trade_entry["sl_distance_dollars"]
     risk_per_unit = abs(entry_price - trade_entry["stop_loss"])
     pnl = require_finite("pnl_dollars", pnl_dollars)
-    total_costs = (
-        require_finite("fees_estimate", fees_estimate)
-        + require_finite("slippage_estimate", slippage_estimate)
-        + require_finite("funding", funding)
-    )
+    slippage = require_finite("slippage_estimate", slippage_estimate)
+    total_costs = require_finite("fees_estimate", fees_estimate) + slippage
+    total_costs += require_finite("funding", funding)
+    net_result = pnl - (total_costs - slippage if slippage_in_fills else total_costs)
 
     def excursion_r(price: float | None, name: str) -> float | None:
         if price is None:
@@ -115,7 +122,7 @@ def enrich_trade_exit(
         "exit_reason": exit_reason,
         "pnl_dollars": pnl,
         "R_multiple": pnl / risk_money,
-        "net_R_multiple": (pnl - total_costs) / risk_money,
+        "net_R_multiple": net_result / risk_money,
         "total_costs": total_costs,
         "cost_in_R": total_costs / risk_money,
         "mfe": mfe,
@@ -123,7 +130,7 @@ def enrich_trade_exit(
         "mfe_R": excursion_r(mfe, "mfe"),
         "mae_R": excursion_r(mae, "mae"),
         "duration_hours": duration_hours,
-        "was_winner": pnl > 0,
+        "was_winner": net_result > 0,
     }
 
 

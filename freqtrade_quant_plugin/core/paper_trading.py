@@ -52,6 +52,14 @@ class Candle(NamedTuple):
     close: float
 
 
+class PaperTerms(NamedTuple):
+    """What a real entry on the same signal would get: its exit rules and its cost-aware
+    breakeven price (from the fee Freqtrade charges), None when no breakeven exists."""
+
+    rules: StopRules
+    breakeven_price: float | None
+
+
 class PaperOutcome(NamedTuple):
     exit_time: int  # epoch seconds: the close of the candle that resolved the trade
     exit_price: float

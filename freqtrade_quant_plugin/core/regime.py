@@ -18,6 +18,11 @@ Columns added by ``RegimeDetector.detect``:
 - ``vol_percentile``: share of the last ``percentile_window`` natr values, the current one
   included, that are <= the current one, times 100. Undefined until the window holds
   ``percentile_window`` defined values.
+- ``trend_z``: ``ln(close[t] / close[t-n]) / (v * sqrt(n))`` with ``n = trend_window`` and
+  ``v`` the root mean square of the last ``max(trend_window, atr_long_period)`` log
+  returns: the net move in units of what a directionless market would move (about
+  N(0, 1) then), so one threshold fits every pair and timeframe. Computed whatever the
+  trend method, for plots and research.
 
 Rules (the same for the columns and the scalar ``detect_regime``):
 
@@ -31,8 +36,13 @@ volatility_regime
     when the trailing window has seen wilder markets).
 
 trend_regime
-    UNKNOWN where adx or roc is undefined (ADX must lie in [0, 100]). TRENDING if
-    adx > adx_trend_threshold and |roc| >= trend_threshold; else RANGING.
+    ``trend_method = "adx_roc"`` (default, the original design): UNKNOWN where adx or roc
+    is undefined (ADX must lie in [0, 100]). TRENDING if adx > adx_trend_threshold and
+    |roc| >= trend_threshold; else RANGING.
+    ``trend_method = "scaled_move"``: UNKNOWN where trend_z is undefined; TRENDING if
+    |trend_z| >= trend_z_threshold; else RANGING. (Chosen by a walk-forward study,
+    bench/trend_walk_forward.py; it did not beat adx_roc on the held-out months, so it is
+    not the default.)
 
 regime
     UNKNOWN if either part is UNKNOWN. EXTREME_VOL or HIGH_VOL when the volatility part is
@@ -40,11 +50,12 @@ regime
     RANGING if adx < adx_range_threshold (a clear absence of trend). Else the volatility
     label (LOW_VOL or NORMAL_VOL).
 
-The scalar ``detect_regime`` takes ``atr``/``atr_14``, ``atr_100``, ``adx``, ``roc`` and
-optionally ``vol_percentile`` and ``close``. Without ``vol_percentile`` it classifies
-volatility by atr_ratio alone: >= vol_atr_multiplier**2 EXTREME_VOL, >= vol_atr_multiplier
-HIGH_VOL, <= 1 / vol_atr_multiplier LOW_VOL, else NORMAL_VOL. Missing, NaN or
-non-positive numbers give UNKNOWN where a part becomes undefined; they never raise.
+The scalar ``detect_regime`` takes ``atr``/``atr_14``, ``atr_100``, ``adx``, ``roc``
+(``trend_z`` with the scaled_move method) and optionally ``vol_percentile`` and ``close``.
+Without ``vol_percentile`` it classifies volatility by atr_ratio alone: >=
+vol_atr_multiplier**2 EXTREME_VOL, >= vol_atr_multiplier HIGH_VOL, <= 1 /
+vol_atr_multiplier LOW_VOL, else NORMAL_VOL. Missing, NaN or non-positive numbers give
+UNKNOWN where a part becomes undefined; they never raise.
 
 Warm-up: the first ``RegimeDetectorConfig.startup_candles`` rows are UNKNOWN. A NaN
 price makes TA-Lib's recursive ATR and ADX undefined from that row on, so every later
@@ -62,6 +73,7 @@ import numpy as np
 import pandas as pd
 import talib
 
+from freqtrade_quant_plugin.core.trend import log_prices, scaled_move
 from freqtrade_quant_plugin.core.validation import (
     QuantConfigError,
     check_range,
@@ -89,12 +101,17 @@ _LOW, _NORMAL, _HIGH, _EXTREME, _TRENDING, _RANGING, _UNKNOWN = range(len(_LABEL
 # Rows compared per pass of the rolling percentile: small enough to stay in cache.
 _PERCENTILE_CHUNK = 32_768
 
+ADX_ROC = "adx_roc"
+SCALED_MOVE = "scaled_move"
+TREND_METHODS: tuple[str, ...] = (ADX_ROC, SCALED_MOVE)
+
 _INT_FIELDS = (
     "lookback_period",
     "percentile_window",
     "atr_period",
     "atr_long_period",
     "adx_period",
+    "trend_window",
 )
 
 
@@ -114,10 +131,19 @@ class RegimeDetectorConfig:
     atr_period: int = 14
     atr_long_period: int = 100
     adx_period: int = 14
+    trend_method: str = ADX_ROC
+    trend_window: int = 336
+    trend_z_threshold: float = 1.5
 
     def __post_init__(self) -> None:
+        if self.trend_method not in TREND_METHODS:
+            raise QuantConfigError(
+                "trend_method", self.trend_method, f"one of {', '.join(TREND_METHODS)}"
+            )
         for field in fields(self):
             raw = getattr(self, field.name)
+            if field.name == "trend_method":
+                continue
             if field.name in _INT_FIELDS:
                 value: float = parse_int(field.name, raw)
                 check_range(field.name, value, 2)
@@ -145,6 +171,7 @@ class RegimeDetectorConfig:
                 "atr_long_period", self.atr_long_period, f"> atr_period ({self.atr_period})"
             )
         check_range("trend_threshold", self.trend_threshold, 0.0)
+        check_range("trend_z_threshold", self.trend_z_threshold, 0.0)
         check_range("vol_atr_multiplier", self.vol_atr_multiplier, 1.0, low_open=True)
         check_range("adx_trend_threshold", self.adx_trend_threshold, 0.0, 100.0)
         check_range("adx_range_threshold", self.adx_range_threshold, 0.0, 100.0)
@@ -163,7 +190,13 @@ class RegimeDetectorConfig:
             self.atr_long_period,
             2 * self.adx_period - 1,
             self.lookback_period,
+            self.trend_window,  # trend_z: the move and the volatility over trend_window
         )
+
+    @property
+    def trend_lookback(self) -> int:
+        """Candles whose net move gives the direction of the trend the method labels."""
+        return self.lookback_period if self.trend_method == ADX_ROC else self.trend_window
 
 
 @dataclass(frozen=True)
@@ -306,7 +339,16 @@ def _lift_on_atr_burst(
     return codes
 
 
-def _trend_codes(config: RegimeDetectorConfig, adx: np.ndarray, roc: np.ndarray) -> np.ndarray:
+def _trend_codes(
+    config: RegimeDetectorConfig, adx: np.ndarray, roc: np.ndarray, trend_z: np.ndarray
+) -> np.ndarray:
+    if config.trend_method == SCALED_MOVE:
+        magnitude = np.abs(trend_z)
+        return np.select(
+            [~np.isfinite(magnitude), magnitude >= config.trend_z_threshold],
+            [_UNKNOWN, _TRENDING],
+            _RANGING,
+        ).astype(np.int8)
     undefined = ~((adx >= 0) & (adx <= 100)) | ~np.isfinite(roc)
     trending = (adx > config.adx_trend_threshold) & (np.abs(roc) >= config.trend_threshold)
     return np.select([undefined, trending], [_UNKNOWN, _TRENDING], _RANGING).astype(np.int8)
@@ -351,9 +393,14 @@ class RegimeDetector:
         natr = _safe_ratio(atr_short, close)
         atr_ratio = _safe_ratio(atr_short, atr_long)
         vol_percentile = rolling_percentile_rank(natr, config.percentile_window)
+        trend_z = scaled_move(
+            log_prices(close),
+            config.trend_window,
+            max(config.trend_window, config.atr_long_period),
+        )
 
         vol = _volatility_codes(config, vol_percentile, atr_ratio, atr_short, atr_long, close)
-        trend = _trend_codes(config, adx, roc)
+        trend = _trend_codes(config, adx, roc, trend_z)
         regime = _combined_codes(config, vol, trend, adx)
 
         dataframe["atr_14"] = atr_short
@@ -364,6 +411,7 @@ class RegimeDetector:
         dataframe["natr"] = natr
         dataframe["atr_ratio"] = atr_ratio
         dataframe["vol_percentile"] = vol_percentile
+        dataframe["trend_z"] = trend_z
         dataframe["volatility_regime"] = _LABELS[vol]
         dataframe["trend_regime"] = _LABELS[trend]
         dataframe["regime"] = _LABELS[regime]
@@ -394,7 +442,8 @@ class RegimeDetector:
             vol = _ratio_only_volatility_codes(config, ratio, short_arr, long_arr)
             vol_percentile = None
         adx_arr = np.array([adx])
-        trend = _trend_codes(config, adx_arr, np.array([roc]))
+        trend_z = np.array([_number(indicators, "trend_z")])
+        trend = _trend_codes(config, adx_arr, np.array([roc]), trend_z)
         regime = _combined_codes(config, vol, trend, adx_arr)
         return RegimeResult(
             regime=str(_LABELS[regime[0]]),

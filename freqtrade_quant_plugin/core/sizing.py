@@ -5,6 +5,10 @@ balance times risk_per_trade, scaled by the volatility regime and by the pair's
 performance. Costs come on top of that loss, so a trade whose costs eat too much of its R
 is shrunk where shrinking helps (market impact grows with size) and skipped where it does
 not (fees and slippage are proportional to size, so no size makes them smaller in R).
+A size cut (by the cost gate, or later by the stake available) that leaves less than
+`min_risk_fraction` of the planned risk is dust: it pays fees, holds a trade slot and counts
+as a full win or loss in the pair's statistics while risking next to nothing, so it is
+skipped too.
 """
 
 from __future__ import annotations
@@ -26,10 +30,13 @@ class RiskConfig:
     multiplier_normal_vol: float = 1.0
     multiplier_high_vol: float = 0.75
     multiplier_extreme_vol: float = 0.5
+    # A position risking less than this fraction of its planned risk money is not taken.
+    min_risk_fraction: float = 0.5
 
     def __post_init__(self) -> None:
         check_range("risk_per_trade", self.risk_per_trade, 0.0, 0.2, low_open=True)
         check_range("max_cost_in_R", self.max_cost_in_R, 0.0, 1.0, low_open=True)
+        check_range("min_risk_fraction", self.min_risk_fraction, 0.0, 1.0)
         for name in (
             "multiplier_low_vol",
             "multiplier_normal_vol",
@@ -108,7 +115,35 @@ def plan_position(
             low = middle
         else:
             high = middle
-    return PositionPlan(low, risk_money, stop_price, estimate(low))
+    cost = estimate(low)
+    reason = dust_reason(
+        low * stop_distance,
+        risk_money,
+        config.min_risk_fraction,
+        cause=f"the cost gate (max_cost_in_R {config.max_cost_in_R:g}) cut the size",
+    )
+    if reason:
+        return PositionPlan(0.0, risk_money, stop_price, cost, reason)
+    return PositionPlan(low, risk_money, stop_price, cost)
+
+
+def dust_reason(
+    risk_at_stop: float, planned_risk_money: float, min_risk_fraction: float, *, cause: str
+) -> str | None:
+    """Why a position risking `risk_at_stop` is too small to take, or None when it is not.
+
+    Applies whatever cut the size (cost gate, stake clamp, amount precision): a position
+    is judged by what a stop-out would lose, against the risk money it was planned with.
+    """
+    if not planned_risk_money > 0:
+        return None
+    fraction = risk_at_stop / planned_risk_money
+    if fraction >= min_risk_fraction:
+        return None
+    return (
+        f"{cause}: it would risk {risk_at_stop:.6g} of the planned {planned_risk_money:.6g} "
+        f"({fraction:.1%}), below min_risk_fraction {min_risk_fraction:g}"
+    )
 
 
 def max_leverage_for_stop(

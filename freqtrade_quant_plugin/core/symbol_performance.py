@@ -248,8 +248,12 @@ class SymbolPerformanceManager:
             save_snapshot(self.persistence_file, self._stats)
 
 
-def save_snapshot(path: Path, stats: dict[str, SymbolStats]) -> None:
-    """Write atomically: a reader (or a crash) never sees a half-written file."""
+def save_snapshot(path: Path, stats: dict[str, SymbolStats], mode: int = 0o600) -> None:
+    """Write atomically: a reader (or a crash) never sees a half-written file.
+
+    `mode`: the file's permission bits (default: the owner only); the caller decides who
+    may read the bot's results.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "version": SNAPSHOT_VERSION,
@@ -259,6 +263,7 @@ def save_snapshot(path: Path, stats: dict[str, SymbolStats]) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(document, stream, indent=2, sort_keys=True)
+            os.fchmod(stream.fileno(), mode)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp_name, path)

@@ -7,6 +7,14 @@ allowed before the bot trades, never meet a silent default.
 from __future__ import annotations
 
 import math
+import os
+import re
+import tempfile
+from pathlib import Path
+
+# A number as users write it: digits, one optional point, an optional exponent. Python's
+# float() also takes "1_0", "nan", "inf" and "infinity"; a setting must not.
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 class QuantConfigError(ValueError):
@@ -23,6 +31,8 @@ def parse_number(key: str, value: object) -> float:
     """Turn a config or environment value into a finite float, or name the key that is wrong."""
     if isinstance(value, bool):
         raise QuantConfigError(key, value, "a number")
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value.strip()):
+        raise QuantConfigError(key, value, "a number in decimal digits (like 0.5 or 1e-3)")
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -30,6 +40,22 @@ def parse_number(key: str, value: object) -> float:
     if not math.isfinite(number):
         raise QuantConfigError(key, value, "a finite number")
     return number
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def parse_bool(key: str, value: object) -> bool:
+    """A switch: JSON true/false, or one of true/false/1/0/yes/no/on/off in a variable."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise QuantConfigError(key, value, "true or false")
 
 
 def parse_int(key: str, value: object) -> int:
@@ -63,6 +89,33 @@ def check_range(
             allowed = f"in {left}, {right}"
         raise QuantConfigError(key, value, allowed)
     return value
+
+
+def check_writable_file(key: str, path: str) -> str:
+    """A file the bot can (re)write: no folder, and its folder exists or can be created.
+
+    Tried for real in the nearest existing folder (a temporary file created and removed),
+    since permission bits do not tell the whole story (read-only mounts, /proc, root).
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise QuantConfigError(key, path, "a file path, not a folder")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise QuantConfigError(key, path, f"a file under a folder ({folder} is no folder)")
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".quant-write-probe.")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        allowed = f"a file in a writable folder (creating a file in {folder} failed: {reason})"
+        raise QuantConfigError(key, path, allowed) from None
+    if target.exists() and not os.access(target, os.R_OK | os.W_OK):
+        raise QuantConfigError(key, path, "a file the bot can read and write")
+    return path
 
 
 # Inputs of the core computations come from upstream code, not from users: a bad one is a

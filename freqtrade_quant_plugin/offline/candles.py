@@ -13,13 +13,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pyarrow import ArrowException as ArrowError
 
+from freqtrade_quant_plugin.offline.cleaning import clean_candle_frame
 from freqtrade_quant_plugin.offline.datadir import DataInventory, Instrument, timeframe_ms
 from freqtrade_quant_plugin.offline.replay import ReplayClock
 
 logger = logging.getLogger(__name__)
 
 OPEN, HIGH, LOW, CLOSE, VOLUME = range(5)
+DAY_MS = 86_400_000
+UNREADABLE = (OSError, ValueError, KeyError, TypeError, ArrowError)  # what a bad file raises
 
 
 class UnknownIntervalError(LookupError):
@@ -38,9 +42,18 @@ class Candles:
         return len(self.open_ms)
 
 
-def read_candle_file(path: Path, timeframe: str) -> Candles:
-    frame = pd.read_feather(path, columns=["date", "open", "high", "low", "close", "volume"])
-    frame = frame.drop_duplicates("date", keep="last").sort_values("date")
+def read_candle_file(path: Path, timeframe: str, kind: str = "spot") -> Candles:
+    """Candles of one file, cleaned the way Freqtrade cleans them (see `cleaning`).
+
+    A file that cannot be read at all serves no candles (the pair then has no market
+    data, as a delisted one), with an error naming it, instead of failing every request.
+    """
+    try:
+        frame = clean_candle_frame(pd.read_feather(path), path, kind)
+    except UNREADABLE as error:
+        logger.error("Candle file %s cannot be read, serving no candles from it: %s", path, error)
+        empty = np.empty((0, 5), dtype=np.float64)
+        return Candles(np.empty(0, dtype=np.int64), empty, timeframe_ms(timeframe))
     open_ms = pd.DatetimeIndex(frame["date"]).as_unit("ms").asi8.astype(np.int64)
     values = frame[["open", "high", "low", "close", "volume"]].to_numpy(dtype=np.float64)
     return Candles(open_ms, values, timeframe_ms(timeframe))
@@ -72,8 +85,9 @@ class CandleStore:
         self._cache: dict[tuple[str, str, str, str], Candles] = {}
         self._lock = threading.Lock()
         stored = [timeframe_ms(tf) for tf, _ in inventory.all_files()]
-        # Larger timeframes than the largest stored one would break the replay grid.
-        self.grid_ms = max(stored, default=86_400_000)
+        # The replay offset is a whole number of grid periods, so every timeframe that
+        # divides the grid keeps Binance's UTC boundaries: up to a day is always served.
+        self.grid_ms = max([DAY_MS, *stored])
 
     def candles(self, instrument: Instrument, kind: str, timeframe: str) -> Candles:
         """All stored candles (no clock applied) of a stored or derivable timeframe."""
@@ -90,13 +104,13 @@ class CandleStore:
         stored = instrument.timeframes(kind)
         if timeframe in stored:
             logger.debug("Loading %s", stored[timeframe])
-            return read_candle_file(stored[timeframe], timeframe)
+            return read_candle_file(stored[timeframe], timeframe, kind)
         try:
             target = timeframe_ms(timeframe)
         except ValueError:
             raise UnknownIntervalError(timeframe) from None
         divisors = [tf for tf in stored if target % timeframe_ms(tf) == 0]
-        if not divisors or target > self.grid_ms:
+        if not divisors or self.grid_ms % target:
             raise UnknownIntervalError(timeframe)
         source_tf = max(divisors, key=timeframe_ms)
         return resample(self.candles(instrument, kind, source_tf), target)
@@ -152,9 +166,12 @@ class CandleStore:
         """Newest candle open time across every file: the replay clock's anchor."""
         newest = 0
         for timeframe, path in self.inventory.all_files():
-            frame = pd.read_feather(path, columns=["date"])
-            if len(frame):
-                last = pd.DatetimeIndex(frame["date"]).as_unit("ms").asi8.max()
+            try:
+                dates = pd.read_feather(path, columns=["date"])["date"].dropna()
+            except UNREADABLE:
+                continue  # reported once when its candles are read
+            if len(dates):
+                last = pd.DatetimeIndex(dates).as_unit("ms").asi8.max()
                 newest = max(newest, int(last))
             logger.debug("Scanned %s (%s)", path.name, timeframe)
         return newest

@@ -5,13 +5,15 @@ and tickers/books come from the last stored candle. The clock plays no part.
 
 Replay mode (for `freqtrade trade --dry-run`): the stored history is made to look live.
 
-- At start the server picks ONE time offset for every pair, timeframe and market type:
-  ``offset = now - (latest_stored - reserve)``, rounded UP to a whole number of grid
-  periods, where ``latest_stored`` is the latest candle open time of any file,
-  ``reserve`` (default one day, ``--replay-reserve``) is how much stored history is kept
-  hidden for the run to consume, and the grid is the largest timeframe served (so candle
-  boundaries of every timeframe stay on Binance's UTC grid). Rounding up means at least
-  ``reserve`` (at most ``reserve`` + one grid period) of history lies ahead of the clock.
+- A replay has ONE time offset for every pair, timeframe and market type, chosen when
+  the replay begins: ``offset = start - (latest_stored - reserve)``, rounded UP to a whole
+  number of grid periods, where ``start`` is the moment the replay began, ``latest_stored``
+  the latest candle open time of any file, ``reserve`` (default one day,
+  ``--replay-reserve``) how much stored history is kept hidden for the run to consume, and
+  the grid a day or the largest stored timeframe if larger (so candle boundaries of every
+  timeframe served stay on Binance's UTC grid). Rounding up means at least ``reserve`` (at
+  most ``reserve`` + one grid period) of history lies ahead of the clock at the start.
+  A restarted server resumes the same replay with the same offset (see `replay_state`).
 - Every timestamp the server returns (kline open/close times, funding times, ticker
   times) is ``stored + offset``; request times are mapped back with ``- offset``.
   Server time (/api/v3/time) is the real time.

@@ -6,11 +6,13 @@ Clock semantics (backtest vs replay) are documented in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,7 +24,8 @@ from freqtrade_quant_plugin.offline.api import OfflineBinanceApi
 from freqtrade_quant_plugin.offline.candles import CandleStore
 from freqtrade_quant_plugin.offline.datadir import scan_datadir
 from freqtrade_quant_plugin.offline.loopback import require_loopback
-from freqtrade_quant_plugin.offline.replay import ReplayClock, wall_clock_ms
+from freqtrade_quant_plugin.offline.replay import wall_clock_ms
+from freqtrade_quant_plugin.offline.replay_state import STATE_FILE_NAME, stable_clock
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +51,22 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = 500, {"code": -1000, "msg": "Internal error of the offline server."}
         self._send_json(status, body)
 
-    def _send_json(self, status: int, body: object) -> None:
-        payload = json.dumps(body, separators=(",", ":")).encode()
+    def _send_json(self, status: int, body: object, with_body: bool = True) -> None:
+        try:  # NaN or inf is not JSON: never let one out as a bare token
+            payload = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+        except ValueError:
+            logger.exception("Offline server built a non-JSON answer for %s", self.path)
+            status = 500
+            payload = b'{"code":-1000,"msg":"Internal error of the offline server."}'
+
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(payload)
+        if with_body:
+            self.wfile.write(payload)
 
     def do_GET(self) -> None:
         self._answer("GET")
@@ -73,14 +83,61 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._answer("PATCH")
 
+    def do_OPTIONS(self) -> None:
+        self._answer("OPTIONS")
+
+    def do_HEAD(self) -> None:
+        """Status and headers of the GET answer, without its body (HTTP's rule for HEAD)."""
+        self.close_connection = True
+        parts = urlsplit(self.path)
+        status, body = self.api.handle("HEAD", parts.path, parse_qs(parts.query, True))
+        self._send_json(status, body, with_body=False)
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Malformed HTTP (bad request line, oversized headers) also gets Binance-style JSON."""
+        """Malformed HTTP (bad request line, oversized headers, unknown method) also gets
+        Binance-style JSON, with a 4xx status: the fault is the client's, never the server's."""
         self.close_connection = True
         self.request_version = self.protocol_version  # garbage parses as HTTP/0.9: no headers
+        if code == 501:  # http.server's answer to a method it has no do_X for
+            code, message = 405, f"Method {self.command!r} is not supported."
         self._send_json(code, {"code": -1, "msg": message or "Malformed request."})
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s - %s", self.address_string(), format % args)
+
+
+class _HttpServer(ThreadingHTTPServer):
+    """Threaded HTTP server that can be restarted on its port at once and that drops its
+    open keep-alive connections when stopped (a stopped exchange answers nobody)."""
+
+    allow_reuse_address = True  # a restart must not wait for TIME_WAIT sockets to expire
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[_Handler]) -> None:
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def close_request(self, request) -> None:  # type: ignore[no-untyped-def]
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().close_request(request)
+
+    def drop_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by its handler
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _HttpServerV6(_HttpServer):
+    address_family = socket.AF_INET6
 
 
 class OfflineExchangeServer:
@@ -98,19 +155,28 @@ class OfflineExchangeServer:
         replay: bool = False,
         *,
         replay_reserve_ms: int = DEFAULT_REPLAY_RESERVE_MS,
+        replay_state: Path | None = None,
+        replay_start_ms: int | None = None,
         now_ms: Callable[[], int] = wall_clock_ms,
     ) -> None:
+        """`replay_state` (default `<datadir>/offline-replay.json`) keeps the replay offset
+        across restarts; `replay_start_ms` fixes it from a start instant instead."""
         require_loopback(host)
         self.host = host
         self._requested_port = port
         self.inventory = scan_datadir(Path(datadir))
         self.store = CandleStore(self.inventory)
         if replay:
-            self.store.clock = ReplayClock.anchored(
-                self.store.latest_stored_ms(), replay_reserve_ms, self.store.grid_ms, now_ms
+            self.store.clock = stable_clock(
+                self.store.latest_stored_ms(),
+                replay_reserve_ms,
+                self.store.grid_ms,
+                state_path=replay_state or Path(datadir) / STATE_FILE_NAME,
+                replay_start_ms=replay_start_ms,
+                now_ms=now_ms,
             )
         self.api = OfflineBinanceApi(self.store, now_ms)
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -126,13 +192,11 @@ class OfflineExchangeServer:
 
     def bind(self) -> None:
         handler = type("BoundHandler", (_Handler,), {"api": self.api})
-        server_class = ThreadingHTTPServer
-        if ":" in self.host:
-            server_class = type(
-                "V6Server", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6}
-            )
+        server_class = _HttpServerV6 if ":" in self.host else _HttpServer
         self._httpd = server_class((self.host, self._requested_port), handler)
-        self._httpd.daemon_threads = True
+        # A restart (stop, then start) binds the same port again, even when it was chosen
+        # by the system (port 0): clients keep their url across an outage.
+        self._requested_port = int(self._httpd.server_address[1])
 
     def start(self) -> Self:
         """Serve in a daemon thread; returns at once with the port bound."""
@@ -150,6 +214,13 @@ class OfflineExchangeServer:
             len(self.inventory.futures),
             "replay" if self.store.clock else "backtest timestamps",
         )
+        if self.store.clock is not None:
+            stored_now = self.store.clock.stored_now_ms()
+            logger.info(
+                "Replay clock: stored candles are served %.2f days later; now replays %s UTC",
+                self.store.clock.offset_ms / 86_400_000,
+                time.strftime("%Y-%m-%d %H:%M", time.gmtime(stored_now / 1000)),
+            )
         return self
 
     def stop(self) -> None:
@@ -157,6 +228,7 @@ class OfflineExchangeServer:
             return
         self._httpd.shutdown()
         self._httpd.server_close()
+        self._httpd.drop_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._httpd = None

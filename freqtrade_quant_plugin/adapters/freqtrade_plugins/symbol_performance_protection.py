@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from freqtrade.constants import Config, LongShort
-from freqtrade.exceptions import ConfigurationError
+from freqtrade.exceptions import OperationalException
 from freqtrade.plugins.protections import IProtection, ProtectionReturn
 
-from freqtrade_quant_plugin.adapters.pair_locks import LOCK_HORIZON, lock_reason
+from freqtrade_quant_plugin.adapters.pair_locks import LOCK_HORIZON, lock_detail, lock_reason
 from freqtrade_quant_plugin.adapters.pair_tracker import get_tracker
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,8 @@ class SymbolPerformanceProtection(IProtection):
     def __init__(self, config: Config, protection_config: dict[str, Any]) -> None:
         given = [key for key in _DURATION_KEYS if key in protection_config]
         if given:
-            raise ConfigurationError(
+            # Not ConfigurationError: Freqtrade exits 0 on that one.
+            raise OperationalException(
                 f"SymbolPerformanceProtection: {', '.join(given)} is not supported; the lock "
                 "lasts until consecutive paper wins re-enable the pair "
                 "(quant.symbol_performance.consecutive_win_reenable_threshold)."
@@ -59,11 +60,7 @@ class SymbolPerformanceProtection(IProtection):
         self._tracker.sync()
         if self._tracker.is_enabled(pair):
             return None
-        stats = self._tracker.stats(pair)
-        detail = (
-            f"{stats.consecutive_losses} consecutive losses (win rate {stats.win_rate:.0%}, "
-            f"average R {stats.avg_R:.2f}), locked until paper wins re-enable it."
-        )
+        detail = lock_detail(self._tracker.stats(pair))
         self.log_once(f"Locking {pair}: {detail}", logger.info)
         return ProtectionReturn(
             lock=True, until=date_now + LOCK_HORIZON, reason=lock_reason(detail)

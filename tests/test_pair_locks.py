@@ -1,0 +1,132 @@
+"""Pair locks follow the symbol-performance state at start-up and on every loop.
+
+Issue 8, defect 6: a SymbolPerformanceProtection lock (10 years) outlived its reason when
+the thresholds changed or the protection was removed, and the pair never traded again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from freqtrade.enums import RunMode
+from freqtrade.persistence import PairLocks
+from pair_db_support import add_trade, open_database
+
+from freqtrade_quant_plugin.adapters.pair_locks import (
+    LOCK_HORIZON,
+    LOCK_REASON_PREFIX,
+    lock_reason,
+    protection_in_use,
+    reconcile_locks,
+)
+from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
+from freqtrade_quant_plugin.adapters.pair_tracker import PairPerformanceTracker
+from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
+from freqtrade_quant_plugin.core.settings import QuantSettings
+from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig
+
+NOW = datetime(2024, 1, 2, tzinfo=UTC)
+PROTECTIONS = [{"method": "SymbolPerformanceProtection"}]
+
+
+@pytest.fixture
+def database(tmp_path):
+    open_database(f"sqlite:///{tmp_path / 'trades.sqlite'}")
+    PairLocks.use_db = True
+    PairLocks.timeframe = "1h"
+
+
+def _plugin_lock(pair: str) -> None:
+    PairLocks.lock_pair(pair, NOW + LOCK_HORIZON, lock_reason("3 consecutive losses"), now=NOW)
+
+
+def _active_reasons(pair: str) -> list[str]:
+    return [lock.reason for lock in PairLocks.get_pair_locks(pair, NOW, side=None)]
+
+
+def _tracker(threshold: int) -> PairPerformanceTracker:
+    tracker = PairPerformanceTracker(
+        SymbolPerformanceConfig(consecutive_loss_disable_threshold=threshold)
+    )
+    tracker.sync()
+    return tracker
+
+
+def test_lock_of_an_enabled_pair_is_released_and_logged(database, caplog):
+    for minute in (0, 60):
+        add_trade("ETH/USDT", minute, profit=-1.0)  # 2 losses: disabled at 2, not at 3
+        add_trade("SOL/USDT", minute + 1, profit=-1.0)
+    _plugin_lock("ETH/USDT")
+    _plugin_lock("SOL/USDT")
+    PairLocks.lock_pair("ETH/USDT", NOW + timedelta(hours=2), "Cooldown", now=NOW)
+    still_disabling = _tracker(threshold=2)
+    reconcile_locks(still_disabling, NOW, protection=True)
+    assert len(_active_reasons("ETH/USDT")) == 2  # state and lock agree: nothing to do
+
+    raised = _tracker(threshold=3)  # the user raised the threshold: both pairs enabled
+    with caplog.at_level(logging.WARNING):
+        reconcile_locks(raised, NOW, protection=True)
+    assert _active_reasons("ETH/USDT") == ["Cooldown"]  # other locks stay
+    assert _active_reasons("SOL/USDT") == []
+    for pair in ("ETH/USDT", "SOL/USDT"):
+        assert f"Released the stale symbol-performance lock of {pair}" in caplog.text
+    assert "counts the pair enabled" in caplog.text
+
+
+def test_removed_protection_releases_every_plugin_lock(database, caplog):
+    for minute in (0, 60):
+        add_trade("ETH/USDT", minute, profit=-1.0)
+    _plugin_lock("ETH/USDT")
+    tracker = _tracker(threshold=2)
+    assert tracker.disabled_pairs() == ["ETH/USDT"]
+    with caplog.at_level(logging.WARNING):
+        reconcile_locks(tracker, NOW, protection=False)
+    assert _active_reasons("ETH/USDT") == []
+    assert "SymbolPerformanceProtection is no longer in the strategy's protections" in caplog.text
+
+
+def test_disabled_pair_without_a_lock_gets_one(database):
+    for minute in (0, 60):
+        add_trade("ETH/USDT", minute, profit=-1.0)
+    tracker = _tracker(threshold=2)  # e.g. the threshold was lowered between two runs
+    reconcile_locks(tracker, NOW, protection=True)
+    (reason,) = _active_reasons("ETH/USDT")
+    assert reason.startswith(f"{LOCK_REASON_PREFIX}2 consecutive losses")
+    reconcile_locks(tracker, NOW, protection=True)
+    assert len(_active_reasons("ETH/USDT")) == 1  # no second lock on the next loop
+
+
+def test_protection_in_use_reads_the_strategy_protections():
+    assert protection_in_use(PROTECTIONS)
+    assert not protection_in_use([{"method": "CooldownPeriod"}])
+    assert not protection_in_use(None)
+
+
+class _DataProvider:
+    runmode = RunMode.DRY_RUN
+
+    def send_msg(self, message, *, always_send=False):
+        pass
+
+
+def test_bot_loop_reconciles_at_start_up(database):
+    """The strategy's loop hook, live: a stale lock from the previous run goes at once."""
+    for minute in (0, 60):
+        add_trade("ETH/USDT", minute, profit=-1.0)
+    _plugin_lock("ETH/USDT")
+    quant = {"symbol_performance": {"consecutive_loss_disable_threshold": 4}}
+    strategy = SimpleNamespace(
+        timeframe="1h",
+        can_short=False,
+        config={"trading_mode": "spot", "quant": quant},
+        dp=_DataProvider(),
+        signal_table=SignalTable(),
+        protections=PROTECTIONS,
+        log_decision=logging.getLogger("quant_strategy").info,
+    )
+    hooks = PairPerformanceHooks(strategy, QuantSettings.load(quant, {}))
+    hooks.bot_loop_start(NOW)
+    assert _active_reasons("ETH/USDT") == []

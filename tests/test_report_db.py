@@ -114,7 +114,9 @@ def _build(url: str) -> list[dict]:
             minute += 60
             trade = add_trade(pair, minute, profit=profit)
             records.append(_record(trade, regime, profit, 5.0, (0.1, 0.05 * minute / 60, 0.01)))
-    add_trade("CCC/USDT", minute + 60, profit=-1.0)  # no record
+    # No exit record: the tracker's R from the stored stop (CCC) or risk money (DDD).
+    add_trade("CCC/USDT", minute + 60, profit=-1.0, stop=95.0)
+    add_trade("DDD/USDT", minute + 70, profit=-1.0, risk=2.0)
     add_trade("CCC/USDT", minute + 120)  # open
     store = PaperTradeStore(Trade.session.get_bind())
     _paper_win(store, "AAA/USDT", minute + 200)
@@ -138,7 +140,7 @@ def test_database_report_figures_and_pair_state(database_url: str) -> None:
     report = build_report(source, Filters(), CONFIG)
     data = report.to_json()
     assert data["trades"] == len(records)
-    assert data["trades_without_record"] == 1
+    assert data["trades_without_record"] == 2
     assert_figures(data, records)
     assert data["total"]["fees"] == pytest.approx(0.1 * len(records))
 
@@ -152,13 +154,14 @@ def test_database_report_figures_and_pair_state(database_url: str) -> None:
         "Symbol performance: disabled"
     ]
     assert pairs["CCC/USDT"]["locks"] == []  # the expired lock is not shown
-    # CCC: 6 closed trades (one without record, R from the initial stop: -1/5), 3 wins.
+    # CCC: 6 closed trades (one without record, R from the plugin's stop: -1/5), 3 wins.
     assert pairs["CCC/USDT"]["trades"] == 6
     assert pairs["CCC/USDT"]["win_rate"] == pytest.approx(3 / 6)
     assert pairs["CCC/USDT"]["avg_R"] == pytest.approx((4 - 1 + 2.5 - 0.5 + 3 - 1) / 5 / 6)
     assert pairs["CCC/USDT"]["risk_modifier"] == pytest.approx(
         0.5 + 0.5 * min((0.5 - 0.3) / (0.55 - 0.3), (7 / 30) / 1.5)
     )
+    assert pairs["DDD/USDT"]["avg_R"] == pytest.approx(-1.0 / 2.0)  # move over risk money
 
 
 def test_database_report_filters(database_url: str) -> None:
@@ -191,7 +194,7 @@ def test_the_report_never_writes(database_url: str, tmp_path: Path) -> None:
         before = hashlib.sha256(path.read_bytes()).hexdigest()
         load_database(database_url)
         assert hashlib.sha256(path.read_bytes()).hexdigest() == before
-    assert len(load_database(database_url).trades) == 13
+    assert len(load_database(database_url).trades) == 14
 
 
 def test_missing_database_is_named(tmp_path: Path) -> None:

@@ -108,7 +108,6 @@ def _freqtrade_columns(trade: dict[str, Any], trade_id: int) -> dict[str, Any]:
             close_rate=trade.get("close_rate"),
             amount=trade.get("amount"),
             pnl=profit,
-            initial_stop=trade.get("initial_stop_loss_abs"),
         ),
     }
 

@@ -44,6 +44,10 @@ from freqtrade_quant_plugin.report.trades import (
 
 logger = logging.getLogger(__name__)
 
+RISK_KEY = "risk_money"  # entry-record keys the pair tracker falls back on
+STOP_KEY = "stop_loss"
+_ID_CHUNK = 5000
+
 _SEPARATOR = "\x1f"  # ASCII unit separator: between the values of one key (SQLite)
 
 
@@ -57,10 +61,13 @@ def load_database(db_url: str, now: datetime | None = None) -> ReportSource:
             if "trades" not in tables:
                 raise TradeDatabaseError(f"db_url {shown}: no Freqtrade `trades` table")
             frame = _closed_trades(connection)
-            if "trade_custom_data" in tables and not frame.empty:
-                records = _records(connection)
-                frame = frame.join(records, on="trade_id", how="left")
-            frame["tracker_R"] = _tracker_r(frame)
+            has_custom_data = "trade_custom_data" in tables
+            if has_custom_data and not frame.empty:
+                frame = frame.join(_records(connection), on="trade_id", how="left")
+            bare = _unrecorded(frame)
+            ids = [int(i) for i in bare["trade_id"]]
+            facts = _entry_facts(connection, ids) if has_custom_data and ids else {}
+            frame["tracker_R"] = _tracker_r(bare, facts).reindex(frame.index)
             open_count = connection.execute(
                 select(func.count()).where(trades_table.c.is_open.is_(True))
             ).scalar_one()
@@ -97,7 +104,6 @@ def _closed_trades(connection: Connection) -> pd.DataFrame:
             c.open_rate,
             c.close_rate,
             c.amount,
-            c.initial_stop_loss,
             c.exit_reason.label("freqtrade_exit_reason"),
         ).where(c.is_open.is_(False), c.close_date.is_not(None))
     )
@@ -110,12 +116,38 @@ def _closed_trades(connection: Connection) -> pd.DataFrame:
     return frame.drop(columns=["open_date", "close_date"])
 
 
-def _tracker_r(frame: pd.DataFrame) -> pd.Series:
-    """R as the pair tracker counts a trade without a record (from its initial stop)."""
+def _unrecorded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Closed trades without the plugin's exit record (no R_multiple)."""
     recorded = frame.get(RECORD_COLUMNS["R"])
-    bare = frame if recorded is None else frame.loc[pd.to_numeric(recorded, errors="coerce").isna()]
+    if recorded is None:
+        return frame
+    return frame.loc[pd.to_numeric(recorded, errors="coerce").isna()]
+
+
+def _entry_facts(connection: Connection, trade_ids: list[int]) -> dict[tuple[int, str], float]:
+    """risk_money and the plugin's stop stored at the entry fill, for the given trades."""
+    c = custom_data_table.c
+    facts: dict[tuple[int, str], float] = {}
+    for start in range(0, len(trade_ids), _ID_CHUNK):
+        rows = connection.execute(
+            select(c.ft_trade_id, c.cd_key, c.cd_value).where(
+                c.ft_trade_id.in_(trade_ids[start : start + _ID_CHUNK]),
+                c.cd_key.in_((RISK_KEY, STOP_KEY)),
+            )
+        ).all()
+        for trade_id, key, value in rows:
+            number = _number(value)
+            if number is not None:
+                facts[(trade_id, key)] = number
+    return facts
+
+
+def _tracker_r(bare: pd.DataFrame, facts: dict[tuple[int, str], float]) -> pd.Series:
+    """R as the pair tracker counts a trade without the exit record (see closed_trades.py:
+    stored risk money, else the plugin's stored stop, else +-1; never Freqtrade's
+    initial_stop_loss, the strategy's wide backstop)."""
     if bare.empty:
-        return pd.Series(np.nan, index=frame.index, dtype=float)
+        return pd.Series(dtype=float)
     # Imported only when needed: it loads Freqtrade's persistence models (about a second).
     from freqtrade_quant_plugin.adapters.closed_trades import r_multiple
 
@@ -126,19 +158,20 @@ def _tracker_r(frame: pd.DataFrame) -> pd.Series:
             close_rate=_number(close_rate),
             amount=_number(amount),
             pnl=float(pnl),
-            initial_stop=_number(stop),
+            risk_money=facts.get((trade_id, RISK_KEY)),
+            stop_price=facts.get((trade_id, STOP_KEY)),
         )
-        for short, open_rate, close_rate, amount, pnl, stop in zip(
+        for trade_id, short, open_rate, close_rate, amount, pnl in zip(
+            bare["trade_id"],
             bare["is_short"],
             bare["open_rate"],
             bare["close_rate"],
             bare["amount"],
             bare["profit_abs"],
-            bare["initial_stop_loss"],
             strict=True,
         )
     ]
-    return pd.Series(values, index=bare.index, dtype=float).reindex(frame.index)
+    return pd.Series(values, index=bare.index, dtype=float)
 
 
 def _records(connection: Connection) -> pd.DataFrame:

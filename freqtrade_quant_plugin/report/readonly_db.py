@@ -43,7 +43,6 @@ trades_table = Table(
     Column("open_rate"),
     Column("close_rate"),
     Column("amount"),
-    Column("initial_stop_loss"),
     Column("exit_reason"),
 )
 custom_data_table = Table(

@@ -37,6 +37,7 @@ from freqtrade_support import (
 )
 from report_support import assert_figures, report_json, run_report
 
+from freqtrade_quant_plugin.core.regime import REGIMES
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
 
 pytestmark = pytest.mark.freqtrade
@@ -267,8 +268,16 @@ def dry_run(tmp_path_factory, shared_binance_datadir) -> Iterator[DryRun]:
                 "entry_pricing": {"price_side": "other"},
                 "exit_pricing": {"price_side": "other"},
                 "internals": {"process_throttle_secs": 1},
+                # Entries on 5m candles must pass the cost gate and fit 20 slots of the
+                # wallet: wide stops (k1 4 ATR), small risk, no minimum risk fraction.
+                "dry_run_wallet": 10_000,
                 "quant": {
-                    "risk": {"max_cost_in_R": 1.0},
+                    "risk": {
+                        "max_cost_in_R": 1.0,
+                        "risk_per_trade": 0.0004,
+                        "min_risk_fraction": 0.0,
+                    },
+                    "exit_policy": {regime: {"k1_SL": 4.0, "k2_TP": 12.0} for regime in REGIMES},
                     "symbol_performance": {
                         "consecutive_loss_disable_threshold": LOSS_THRESHOLD,
                         "min_trades_for_adjustment": 2,
@@ -339,6 +348,7 @@ def test_dry_run_pair_state_matches_the_bots_locks(dry_run: DryRun, tmp_path: Pa
         )
     }
     disabled = {pair for pair, state in report["pairs"].items() if not state["enabled"]}
+    assert disabled  # a loss disables a pair (threshold 1): some pair lost
     assert disabled == locked
     for pair in disabled:
         state = report["pairs"][pair]

@@ -152,7 +152,7 @@ def _hyperopt_epochs(workspace: Workspace, jobs: str, name: str) -> list[dict]:
     completed = run_freqtrade(
         ["hyperopt", "--config", workspace.config, "--userdir", userdir,
          "--datadir", workspace.datadir, "--strategy", "PidRecordingStrategy",
-         "--hyperopt-loss", "SharpeHyperOptLoss", "--spaces", "sell", "risk",
+         "--hyperopt-loss", "NetRHyperOptLoss", "--spaces", "sell", "risk",
          "--enable-protections", "-e", "4", "-j", jobs, "--timerange", TIMERANGE,
          "--random-state", "11", "--disable-param-export"],
         cwd=workspace.root,
@@ -161,13 +161,16 @@ def _hyperopt_epochs(workspace: Workspace, jobs: str, name: str) -> list[dict]:
     output = output_of(completed)
     assert completed.returncode == 0, output[-4000:]
     assert "Traceback" not in output and "pickle" not in output, output[-4000:]
+    assert "Using resolved hyperoptloss NetRHyperOptLoss" in output, output[-4000:]
+    assert "have no plugin record" not in output, output[-4000:]
     (results,) = (userdir / "hyperopt_results").glob("*.fthypt")
     return _epochs(results)
 
 
 def test_parallel_hyperopt_evaluates_epochs_in_worker_processes(workspace: Workspace) -> None:
     """-j 2 pickles the strategy (its pair tracker, protections included) to two workers;
-    each epoch there gives what the same parameters give in a single process."""
+    each epoch there gives what the same parameters give in a single process, and
+    NetRHyperOptLoss (found by plain freqtrade) scores it from that epoch's records."""
     pid_dir = workspace.root / "pids"
     pid_dir.mkdir()
     (workspace.strategies / "pid_recording_strategy.py").write_text(
@@ -192,6 +195,8 @@ def test_parallel_hyperopt_evaluates_epochs_in_worker_processes(workspace: Works
         for key in ("total_trades", "profit_total", "max_drawdown_abs"):
             assert epoch["results_metrics"][key] == twin["results_metrics"][key], key
         assert epoch["loss"] == twin["loss"]
+    # NetRHyperOptLoss scored every epoch from its own trades' records (no fallback).
+    assert len({epoch["loss"] for epoch in parallel}) > 1
 
 
 def test_lookahead_analysis_finds_no_bias(workspace: Workspace) -> None:

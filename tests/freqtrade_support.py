@@ -8,6 +8,7 @@ sees the same venv and the plugin's start-up hook, and a crash cannot take pytes
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 import pytest
@@ -128,6 +130,16 @@ def write_synthetic_market(datadir: Path) -> Path:
     for pair, listed in SYNTH_LISTINGS.items():
         write([pair], ["1h"], start=listed)
     return datadir
+
+
+def load_sample_strategies(module_name: str) -> ModuleType:
+    """user_data/strategies/quant_regime_strategy.py as a fresh module of its own (its
+    hyperopt parameters are class attributes: a module per test file keeps them apart)."""
+    path = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def start_offline_server(datadir: Path, replay: bool = False, **kwargs) -> OfflineExchangeServer:

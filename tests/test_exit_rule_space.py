@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 
 import pytest
 from freqtrade.enums import RunMode
-from freqtrade_support import REPO_ROOT
+from freqtrade_support import load_sample_strategies
 
 from freqtrade_quant_plugin.adapters.parameters import apply_overrides, exit_rule_spans
 from freqtrade_quant_plugin.core.exit_policy import DEFAULT_EXIT_PARAMS
 from freqtrade_quant_plugin.core.regime import REGIMES
 from freqtrade_quant_plugin.core.settings import QuantSettings
 
-STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 RULES = ("breakeven_R", "trailing_activation_R", "trailing_distance_atr", "max_duration_hours")
 
 
 @pytest.fixture(scope="module")
 def strategy_class():
-    spec = importlib.util.spec_from_file_location("quant_regime_exit_rules", STRATEGY_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.QuantRegimeStrategy
+    return load_sample_strategies("quant_regime_exit_rules").QuantRegimeStrategy
 
 
 @pytest.mark.parametrize("regime", REGIMES)

@@ -18,6 +18,13 @@ START = datetime(2024, 3, 1, tzinfo=UTC)
 RISK = 10.0  # money at risk per trade
 
 
+@pytest.fixture(autouse=True)
+def no_records_left_behind():
+    """The records live per process: leave none for the other tests (backtest export)."""
+    yield
+    trade_records.take_collected()
+
+
 def test_drawdown_is_the_largest_fall_of_cumulative_r() -> None:
     assert max_drawdown_r([1.0, -0.5, -1.0, 2.0, -0.2]) == pytest.approx(1.5)
     assert max_drawdown_r([-1.0, 3.0]) == pytest.approx(1.0)  # from the start at 0

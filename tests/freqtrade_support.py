@@ -108,6 +108,12 @@ def real_datadir(why: str, exchange: str = "binance") -> Path:
     return datadir
 
 
+def shared_datadir(exchange: str = "binance") -> Path:
+    """Former helper: the real candles or a skip. New tests take the `market_datadir`
+    fixture (real or synthetic) or, when real candles are their point, `real_datadir`."""
+    return real_datadir("written for the real data set", exchange)
+
+
 def write_synthetic_market(datadir: Path) -> Path:
     """The project's synthetic stand-in for ../shared/data/binance, deterministic (seed 42).
 

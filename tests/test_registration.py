@@ -59,9 +59,12 @@ def test_failing_patch_stops_the_import_with_a_clear_message():
 
 
 @pytest.mark.freqtrade
-def test_plain_freqtrade_lists_the_plugin_hyperopt_loss(tmp_path):
+def test_plain_freqtrade_lists_the_plugin_hyperopt_loss(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one table row per line
+    userdir = tmp_path / "user_data"
+    userdir.mkdir()
     completed = run_freqtrade(
-        ["list-hyperoptloss", "--userdir", tmp_path / "user_data"], cwd=tmp_path, timeout=180
+        ["list-hyperoptloss", "--userdir", userdir], cwd=tmp_path, timeout=180
     )
     output = output_of(completed)
     assert completed.returncode == 0, output[-3000:]

@@ -13,6 +13,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
+# Loggers of libraries whose INFO lines say nothing to a user of these commands
+# ("NumExpr defaulting to 2 threads", logged when pandas first imports numexpr).
+QUIET_LOGGERS = ("numexpr.utils",)
+
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": (
@@ -62,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s - %(name)s - %(levelname)s - %(message)s",
     )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     if args.command is None:
         parser.print_help()
         return 0

@@ -40,12 +40,6 @@ def market_datadir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_binance_datadir(market_datadir: Path) -> Path:
-    """Former name of market_datadir (kept for tests written before it)."""
-    return market_datadir
-
-
-@pytest.fixture(scope="session")
 def offline_server(market_datadir: Path) -> Iterator[OfflineExchangeServer]:
     """The offline server on the market data, candles at their stored times (backtests)."""
     server = start_offline_server(market_datadir)

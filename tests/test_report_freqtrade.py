@@ -63,7 +63,7 @@ class Backtest:
 
 
 @pytest.fixture(scope="module")
-def backtest(tmp_path_factory, offline_server, shared_binance_datadir) -> Backtest:
+def backtest(tmp_path_factory, offline_server, market_datadir) -> Backtest:
     root = tmp_path_factory.mktemp("report_bt")
     userdir = root / "user_data"
     strategies = userdir / "strategies"
@@ -76,7 +76,7 @@ def backtest(tmp_path_factory, offline_server, shared_binance_datadir) -> Backte
     )
     completed = run_freqtrade(
         ["backtesting", "--config", config, "--userdir", userdir,
-         "--datadir", shared_binance_datadir, "--strategy-path", strategies,
+         "--datadir", market_datadir, "--strategy-path", strategies,
          "--strategy", "QuantRegimeStrategy", "--timerange", "20240201-20240601",
          "--export", "trades", "--cache", "none"],
         cwd=root,
@@ -247,9 +247,9 @@ class DryRun:
 
 
 @pytest.fixture(scope="module")
-def dry_run(tmp_path_factory, shared_binance_datadir) -> Iterator[DryRun]:
+def dry_run(tmp_path_factory, market_datadir) -> Iterator[DryRun]:
     root = tmp_path_factory.mktemp("report_dry")
-    server: OfflineExchangeServer = start_offline_server(shared_binance_datadir, replay=True)
+    server: OfflineExchangeServer = start_offline_server(market_datadir, replay=True)
     try:
         userdir = root / "user_data"
         strategies = userdir / "strategies"

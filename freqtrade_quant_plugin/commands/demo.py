@@ -8,7 +8,6 @@ Freqtrade's own backtest output; the exit code is Freqtrade's.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import subprocess
 import sys
@@ -88,8 +87,7 @@ def ensure_data(datadir: Path, pairs: list[str], timeframes: list[str], futures:
 def run(args: argparse.Namespace) -> int:
     from freqtrade.configuration.load_config import load_config_file
 
-    from freqtrade_quant_plugin.offline.ccxt_urls import offline_exchange_config
-    from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
+    from freqtrade_quant_plugin.offline.exchange_reach import offline_exchange
 
     if not args.config.is_file():
         print(
@@ -107,10 +105,8 @@ def run(args: argparse.Namespace) -> int:
 
     with (
         tempfile.TemporaryDirectory(prefix="freqtrade-quant-demo-") as scratch_name,
-        OfflineExchangeServer(args.datadir) as server,
+        offline_exchange(args.datadir, Path(scratch_name)) as fragment,
     ):
-        fragment = Path(scratch_name) / "offline-exchange.json"
-        fragment.write_text(json.dumps(offline_exchange_config(server.port), indent=2))
         command = [
                 sys.executable, "-m", "freqtrade", "backtesting",
                 "--config", str(args.config), "--config", str(fragment),

@@ -1,0 +1,214 @@
+"""`freqtrade-quant compare`: what each plugin layer does to a strategy, on the same entries.
+
+Backtests the strategy with every layer on (`all_on`), with each layer off alone
+(`no_<layer>`) and with every regime layer off (`static`, the fixed-exit fixed-risk twin),
+each through a real `freqtrade backtesting` run, and prints one table with the difference
+of each variant to all_on. `--walk-forward N` repeats that on N consecutive slices of the
+timerange, so a difference that only one period produces shows as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = "config.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c", "--config", action="append", default=None, metavar="PATH",
+        help=f"Freqtrade config file, repeatable like Freqtrade's (default: {DEFAULT_CONFIG})",
+    )  # fmt: skip
+    parser.add_argument("-s", "--strategy", help="strategy class (default: the config's)")
+    parser.add_argument("--strategy-path", help="additional strategy lookup path")
+    parser.add_argument("--userdir", "--user-data-dir", dest="userdir", help="user data dir")
+    parser.add_argument("-d", "--datadir", help="data dir (default: <userdir>/data/<exchange>)")
+    parser.add_argument("--timerange", help="Freqtrade timerange, e.g. 20240101-20240401")
+    parser.add_argument("-i", "--timeframe", help="override the config's timeframe")
+    parser.add_argument("--timeframe-detail", help="detail timeframe for the backtests")
+    parser.add_argument("-p", "--pairs", nargs="+", help="limit to these pairs")
+    parser.add_argument("--fee", type=float, help="fee ratio for entry and exit, e.g. 0.001")
+    parser.add_argument(
+        "--walk-forward", type=int, default=1, metavar="N",
+        help="split the timerange into N consecutive folds and compare fold by fold",
+    )  # fmt: skip
+    parser.add_argument(
+        "-j", "--job-workers", type=int, default=None, metavar="N",
+        help="backtests run at the same time (default: the number of CPU cores)",
+    )  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
+def freqtrade_args(args: argparse.Namespace, strategy: str, datadir: Path) -> list[str]:
+    """The options every variant's `freqtrade backtesting` shares."""
+    command: list[str] = []
+    for path in args.config:
+        command += ["--config", str(path)]
+    command += ["--strategy", strategy, "--datadir", str(datadir)]
+    for option, value in (
+        ("--strategy-path", args.strategy_path), ("--userdir", args.userdir),
+        ("--timeframe", args.timeframe), ("--timeframe-detail", args.timeframe_detail),
+        ("--fee", args.fee),
+    ):  # fmt: skip
+        if value is not None:
+            command += [option, str(value)]
+    if args.pairs:
+        command += ["--pairs", *args.pairs]
+    return command
+
+
+def resolve_datadir(args: argparse.Namespace, config: dict[str, Any]) -> Path:
+    """Freqtrade's default: <userdir>/data/<exchange name>."""
+    if args.datadir:
+        return Path(args.datadir)
+    userdir = Path(args.userdir or config.get("user_data_dir") or "user_data")
+    return userdir / "data" / config.get("exchange", {}).get("name", "binance").lower()
+
+
+def run(args: argparse.Namespace) -> int:
+    from freqtrade.configuration.load_config import load_from_files
+
+    from freqtrade_quant_plugin.commands import compare_runs, compare_table
+    from freqtrade_quant_plugin.offline.exchange_reach import offline_exchange
+
+    args.config = args.config or [DEFAULT_CONFIG]
+    missing = [path for path in args.config if not Path(path).is_file()]
+    if missing:
+        print(f"Config {', '.join(missing)} not found: pass --config FILE.", file=sys.stderr)
+        return 2
+    config = load_from_files(list(args.config))
+    strategy = args.strategy or config.get("strategy")
+    if not strategy:
+        print("No strategy: the config names none; pass --strategy NAME.", file=sys.stderr)
+        return 2
+    datadir = resolve_datadir(args, config)
+    try:
+        folds = build_folds(args, config, datadir)
+    except ValueError as error:
+        print(f"compare: {error}", file=sys.stderr)
+        return 2
+    workers = args.job_workers or os.cpu_count() or 1
+    variants = compare_runs.standard_variants()
+    user_timerange = args.timerange if args.walk_forward == 1 else None
+    jobs = [
+        compare_runs.Job(variant, fold, user_timerange or (fold.timerange if fold.number else None))
+        for fold in folds
+        for variant in variants
+    ]
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    with (
+        tempfile.TemporaryDirectory(prefix="freqtrade-quant-compare-") as scratch_name,
+        offline_exchange(datadir, Path(scratch_name), config) as fragment,
+    ):
+        base_args = freqtrade_args(args, strategy, datadir)
+        if fragment is not None:
+            base_args[len(args.config) * 2 : len(args.config) * 2] = ["--config", str(fragment)]
+        logger.info("Each variant runs: freqtrade backtesting %s", " ".join(base_args))
+        results = compare_runs.run_jobs(
+            jobs, base_args, Path(scratch_name), strategy, min(workers, len(jobs)), progress
+        )
+    failed = [result for result in results if result.error]
+    for result in failed:
+        progress(f"{result.job.key} failed: {result.error}")
+    rows = compare_table.add_differences([result_row(result) for result in results if not failed])
+    summary = compare_table.spread(rows) if args.walk_forward > 1 else None
+    if args.json:
+        print(json.dumps(json_document(strategy, folds, rows, summary), indent=2))
+    elif rows:
+        print_tables(strategy, rows, summary)
+    return 1 if failed else 0
+
+
+def build_folds(args: argparse.Namespace, config: dict[str, Any], datadir: Path) -> list:
+    """One whole-range fold, or `--walk-forward N` slices of the timerange (its open sides
+    taken from the stored candles)."""
+    from datetime import timedelta
+
+    from freqtrade.exchange import timeframe_to_seconds
+
+    from freqtrade_quant_plugin.commands.compare_folds import Fold, split_folds, timerange_bounds
+
+    start, stop = timerange_bounds(args.timerange)
+    if args.walk_forward == 1:
+        return [Fold(None, start, stop)]  # type: ignore[arg-type]
+    timeframe = args.timeframe or config.get("timeframe")
+    if not timeframe:
+        raise ValueError("no timeframe: the config names none; pass --timeframe")
+    step = timeframe_to_seconds(timeframe)
+    if start is None or stop is None:
+        first, last = stored_range(config, datadir, timeframe, args.pairs)
+        start = start or first
+        stop = stop or last
+    return split_folds(start, stop + timedelta(seconds=1), args.walk_forward, step)
+
+
+def stored_range(config: dict[str, Any], datadir: Path, timeframe: str, pairs: list | None):
+    """First and last candle stored for any of the pairs (what Freqtrade would backtest)."""
+    from freqtrade.data.history import get_datahandler
+    from freqtrade.enums import CandleType
+
+    handler = get_datahandler(datadir, config.get("dataformat_ohlcv", "feather"))
+    candle_type = CandleType.get_default(config.get("trading_mode", "spot"))
+    spans = []
+    for pair in pairs or config.get("exchange", {}).get("pair_whitelist", []):
+        first, last, count = handler.ohlcv_data_min_max(pair, timeframe, candle_type)
+        if count:
+            spans.append((first, last))
+    if not spans:
+        raise ValueError(f"no {timeframe} candles in {datadir} for the config's pairs")
+    return min(first for first, _ in spans), max(last for _, last in spans)
+
+
+def result_row(result: Any) -> dict[str, Any]:
+    from freqtrade_quant_plugin.commands.compare_table import ratio_or_none
+
+    stats = result.stats
+    return {
+        "name": result.job.variant.name,
+        "layers_off": list(result.job.variant.layers_off),
+        "fold": result.job.fold.number,
+        "timerange": result.job.timerange,
+        **{key: stats[key] for key in ("trades", "profit_pct", "max_drawdown_pct")},
+        "calmar": ratio_or_none(stats["calmar"], stats["trades"]),
+        "sharpe": ratio_or_none(stats["sharpe"], stats["trades"]),
+        "avg_net_R": stats["avg_net_R"],
+        "avg_cost_in_R": stats["avg_cost_in_R"],
+        "backtest_start": stats["backtest_start"],
+        "backtest_end": stats["backtest_end"],
+    }
+
+
+def json_document(strategy: str, folds: list, rows: list, summary: list | None) -> dict:
+    return {
+        "strategy": strategy,
+        "folds": [{"fold": fold.number, "timerange": fold_range(fold)} for fold in folds],
+        "variants": rows,
+        **({"spread": summary} if summary is not None else {}),
+    }
+
+
+def fold_range(fold: Any) -> str | None:
+    return fold.timerange if fold.number is not None else None
+
+
+def print_tables(strategy: str, rows: list, summary: list | None) -> None:
+    from rich.console import Console
+
+    from freqtrade_quant_plugin.commands.compare_table import spread_table, variants_table
+
+    console = Console()
+    console.print(variants_table(rows, f"LAYER COMPARISON | {strategy}"))
+    if summary is not None:
+        console.print(spread_table(summary))

@@ -45,6 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-j", "--job-workers", type=int, default=None, metavar="N",
         help="backtests run at the same time (default: the number of CPU cores)",
     )  # fmt: skip
+    parser.add_argument(
+        "--variants", nargs="+", metavar="NAME",
+        help="run only these variants (all_on is always run): e.g. static no_cost_gate",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
@@ -97,7 +101,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"compare: {error}", file=sys.stderr)
         return 2
     workers = args.job_workers or os.cpu_count() or 1
-    variants = compare_runs.standard_variants()
+    try:
+        variants = compare_runs.select_variants(args.variants)
+    except ValueError as error:
+        print(f"compare: {error}", file=sys.stderr)
+        return 2
     user_timerange = args.timerange if args.walk_forward == 1 else None
     jobs = [
         compare_runs.Job(variant, fold, user_timerange or (fold.timerange if fold.number else None))
@@ -108,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    # Freqtrade's result loader logs each file at INFO: the progress lines say enough.
+    logging.getLogger("freqtrade").setLevel(logging.WARNING)
     with (
         tempfile.TemporaryDirectory(prefix="freqtrade-quant-compare-") as scratch_name,
         offline_exchange(datadir, Path(scratch_name), config) as fragment,
@@ -128,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(json_document(strategy, folds, rows, summary), indent=2))
     elif rows:
         print_tables(strategy, rows, summary)
+        if summary is not None:
+            for fold in folds:
+                print(f"Fold {fold.label}: --timerange {fold.timerange}")
     return 1 if failed else 0
 
 
@@ -208,7 +221,9 @@ def print_tables(strategy: str, rows: list, summary: list | None) -> None:
 
     from freqtrade_quant_plugin.commands.compare_table import spread_table, variants_table
 
-    console = Console()
-    console.print(variants_table(rows, f"LAYER COMPARISON | {strategy}"))
+    # Piped or redirected output keeps every column readable instead of 80 wide.
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    folds = summary is not None
+    console.print(variants_table(rows, f"LAYER COMPARISON | {strategy}", folds))
     if summary is not None:
         console.print(spread_table(summary))

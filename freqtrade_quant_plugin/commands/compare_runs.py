@@ -52,6 +52,21 @@ def standard_variants() -> list[Variant]:
     ]
 
 
+def select_variants(names: Sequence[str] | None) -> list[Variant]:
+    """The standard variants named (all when None); all_on always, as the baseline."""
+    variants = standard_variants()
+    if not names:
+        return variants
+    known = {variant.name for variant in variants}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(
+            f"--variants: unknown {', '.join(unknown)}; choose from {', '.join(sorted(known))}"
+        )
+    wanted = {ALL_ON, *names}
+    return [variant for variant in variants if variant.name in wanted]
+
+
 @dataclass(frozen=True)
 class Job:
     variant: Variant
@@ -99,9 +114,15 @@ def clean_environment() -> dict[str, str]:
 
 
 def run_job(
-    job: Job, base_args: Sequence[str], scratch: Path, env: dict[str, str], strategy: str
+    job: Job,
+    base_args: Sequence[str],
+    scratch: Path,
+    env: dict[str, str],
+    strategy: str,
+    progress: Callable[[str], None],
 ) -> RunResult:
     """One backtest to completion; its log goes to `<scratch>/<key>/freqtrade.log`."""
+    progress(f"started {job.variant.name}{fold_suffix(job.fold)}")
     folder = scratch / job.key
     result_dir = folder / "results"
     result_dir.mkdir(parents=True, exist_ok=True)
@@ -175,11 +196,11 @@ def run_jobs(
     env = clean_environment()
     results: dict[str, RunResult] = {}
     total = len(jobs)
+    progress(f"Running {total} backtests, {max(1, workers)} at a time")
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {}
         for job in jobs:
-            futures[pool.submit(run_job, job, base_args, scratch, env, strategy)] = job
-        progress(f"Running {total} backtests, {max(1, workers)} at a time")
+            futures[pool.submit(run_job, job, base_args, scratch, env, strategy, progress)] = job
         for done, future in enumerate(as_completed(futures), start=1):
             result = future.result()
             results[result.job.key] = result
@@ -188,9 +209,10 @@ def run_jobs(
                 if result.error
                 else f"{result.stats['trades']} trades, {result.stats['profit_pct']:.2f} %"
             )
-            fold = "" if result.job.fold.number is None else f" fold {result.job.fold.label}"
-            progress(
-                f"[{done}/{total}] {result.job.variant.name}{fold}: {outcome} "
-                f"({result.seconds:.0f} s)"
-            )
+            name = result.job.variant.name + fold_suffix(result.job.fold)
+            progress(f"[{done}/{total}] {name}: {outcome} ({result.seconds:.0f} s)")
     return [results[job.key] for job in jobs]
+
+
+def fold_suffix(fold: Fold) -> str:
+    return "" if fold.number is None else f" fold {fold.label}"

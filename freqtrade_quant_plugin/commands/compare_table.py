@@ -94,22 +94,36 @@ def fold_text(fold: int | None) -> str:
 
 
 def layers_text(layers_off: Sequence[str]) -> str:
+    """The static variant's five regime layers read as one phrase."""
+    from freqtrade_quant_plugin.core.layers import REGIME_LAYERS
+
+    if tuple(layers_off) == REGIME_LAYERS:
+        return "all regime layers"
     return ", ".join(layers_off) if layers_off else "none"
 
 
-def variants_table(rows: Sequence[dict[str, Any]], title: str) -> Any:
+def variants_table(rows: Sequence[dict[str, Any]], title: str, folds: bool = False) -> Any:
     """A rich table in Freqtrade's report style: one row per variant (and fold)."""
     from rich.table import Table
 
     table = Table(title=title, title_style="bold", show_lines=False)
-    headers = ("Variant", "Fold", "Layers off", "Trades", "Profit %", "Max DD %", "Calmar")
+    headers = (
+        "Variant",
+        *(["Fold"] if folds else []),
+        "Layers off",
+        "Trades",
+        "Profit %",
+        "Max DD %",
+        "Calmar",
+    )
     headers += ("Sharpe", "Avg net R", "Cost in R", "Δ Profit %", "Δ Max DD %", "Δ Calmar")
     headers += ("Δ Net R",)
     for header in headers:
         table.add_column(header, justify="left" if header in ("Variant", "Layers off") else "right")
     for row in rows:
         table.add_row(
-            row["name"], fold_text(row["fold"]), layers_text(row["layers_off"]), str(row["trades"]),
+            row["name"], *([fold_text(row["fold"])] if folds else []),
+            layers_text(row["layers_off"]), str(row["trades"]),
             fmt(row["profit_pct"]), fmt(row["max_drawdown_pct"]), fmt(row["calmar"]),
             fmt(row["sharpe"]), fmt(row["avg_net_R"], 3), fmt(row["avg_cost_in_R"], 3),
             fmt(row["d_profit_pct"], signed=True), fmt(row["d_max_drawdown_pct"], signed=True),

@@ -15,14 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from statistics import fmean
 
+import freqtrade_support as support
 import pytest
-from freqtrade_support import (
-    REPO_ROOT,
-    output_of,
-    run_freqtrade,
-    start_offline_server,
-    write_freqtrade_config,
-)
 
 from freqtrade_quant_plugin.core.layers import LAYER_NAMES, REGIME_LAYERS
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
@@ -32,7 +26,7 @@ pytestmark = pytest.mark.freqtrade
 
 PAIRS = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
 STRATEGY = "QuantRegimeStrategy"
-STRATEGY_PATH = REPO_ROOT / "user_data" / "strategies"
+STRATEGY_PATH = support.REPO_ROOT / "user_data" / "strategies"
 TIMERANGE = "20240201-20240318"
 USER_LAYERS = {"cost_gate": False}  # the user's own switch, which every variant must replace
 ROW_KEYS = {"name", "layers_off", "fold", "trades", "profit_pct", "max_drawdown_pct", "calmar"}
@@ -49,7 +43,7 @@ def datadir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(datadir: Path) -> Iterator[OfflineExchangeServer]:
-    started = start_offline_server(datadir)
+    started = support.start_offline_server(datadir)
     yield started
     started.stop()
 
@@ -65,7 +59,7 @@ def user_config(path: Path, port: int, layers: dict | None = None) -> Path:
     (path.parent / "user_data").mkdir(exist_ok=True)
     overrides = {"strategy": STRATEGY, "exchange": {"pair_whitelist": PAIRS}}
     overrides["quant"] = {"layers": layers if layers is not None else USER_LAYERS}
-    return write_freqtrade_config(path, port, overrides)
+    return support.write_freqtrade_config(path, port, overrides)
 
 
 def run_compare(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -83,13 +77,13 @@ def plain_backtest(tmp_path: Path, server, datadir: Path, layers_off: tuple[str,
     config = user_config(tmp_path / f"plain-{name}.json", server.port, layers)
     results = tmp_path / f"plain-{name}"
     results.mkdir()
-    completed = run_freqtrade(
+    completed = support.run_freqtrade(
         ["backtesting", "--config", config, "--strategy", STRATEGY,
          "--strategy-path", STRATEGY_PATH, "--datadir", datadir, "--timerange", TIMERANGE,
          "--backtest-directory", results, "--export", "trades", "--cache", "none"],
         cwd=tmp_path,
     )  # fmt: skip
-    assert completed.returncode == 0, output_of(completed)[-3000:]
+    assert completed.returncode == 0, support.output_of(completed)[-3000:]
     zip_path = max(results.glob("backtest-result-*.zip"))
     from freqtrade.data.btanalysis import load_backtest_stats
 
@@ -112,7 +106,7 @@ def test_each_row_matches_a_plain_backtest_with_the_same_switches(
         tmp_path, "--config", str(config), "--datadir", str(datadir),
         "--timerange", TIMERANGE, "--variants", "static", "no_cost_gate", "--json",
     )  # fmt: skip
-    assert completed.returncode == 0, output_of(completed)[-4000:]
+    assert completed.returncode == 0, support.output_of(completed)[-4000:]
     rows = {row["name"]: row for row in json.loads(completed.stdout)["variants"]}
     assert set(rows) == {"all_on", "static", "no_cost_gate"}
     assert rows["static"]["layers_off"] == list(REGIME_LAYERS)
@@ -146,7 +140,7 @@ def test_walk_forward_folds_partition_the_timerange(
         tmp_path, "--config", str(config), "--datadir", str(datadir),
         "--timerange", TIMERANGE, "--walk-forward", "2", "--variants", "static", "--json",
     )  # fmt: skip
-    assert completed.returncode == 0, output_of(completed)[-4000:]
+    assert completed.returncode == 0, support.output_of(completed)[-4000:]
     assert "Using the exchange server the config points at" in completed.stderr
     document = json.loads(completed.stdout)
     folds = document["folds"]
@@ -181,7 +175,7 @@ def test_table_output_and_unknown_variant(tmp_path: Path, datadir: Path) -> None
         tmp_path, "--config", str(config), "--datadir", str(datadir),
         "--timerange", "20240301-20240310", "--variants", "no_breakeven",
     )  # fmt: skip
-    assert completed.returncode == 0, output_of(completed)[-4000:]
+    assert completed.returncode == 0, support.output_of(completed)[-4000:]
     assert "LAYER COMPARISON | QuantRegimeStrategy" in completed.stdout
     assert "no_breakeven" in completed.stdout and "all_on" in completed.stdout
     assert "Δ Profit %" in completed.stdout

@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,68 +79,91 @@ def resolve_datadir(args: argparse.Namespace, config: dict[str, Any]) -> Path:
     return userdir / "data" / config.get("exchange", {}).get("name", "binance").lower()
 
 
-def run(args: argparse.Namespace) -> int:
+class UsageError(Exception):
+    """A problem with the command line or the config: exit code 2, one line."""
+
+
+@dataclass
+class Plan:
+    config: dict[str, Any]
+    strategy: str
+    datadir: Path
+    folds: list[Any]
+    jobs: list[Any]
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    """Everything decided before the first backtest starts; raises UsageError."""
     from freqtrade.configuration.load_config import load_from_files
 
-    from freqtrade_quant_plugin.commands import compare_runs, compare_table
-    from freqtrade_quant_plugin.offline.exchange_reach import offline_exchange
+    from freqtrade_quant_plugin.commands import compare_runs
 
     args.config = args.config or [DEFAULT_CONFIG]
     missing = [path for path in args.config if not Path(path).is_file()]
     if missing:
-        print(f"Config {', '.join(missing)} not found: pass --config FILE.", file=sys.stderr)
-        return 2
+        raise UsageError(f"Config {', '.join(missing)} not found: pass --config FILE.")
     config = load_from_files(list(args.config))
     strategy = args.strategy or config.get("strategy")
     if not strategy:
-        print("No strategy: the config names none; pass --strategy NAME.", file=sys.stderr)
-        return 2
+        raise UsageError("No strategy: the config names none; pass --strategy NAME.")
     datadir = resolve_datadir(args, config)
+    if not datadir.is_dir():
+        raise UsageError(
+            f"No data dir {datadir}: pass --datadir, or fill it with `freqtrade download-data` "
+            "or `freqtrade-quant synth`."
+        )
     try:
         folds = build_folds(args, config, datadir)
-    except ValueError as error:
-        print(f"compare: {error}", file=sys.stderr)
-        return 2
-    workers = args.job_workers or os.cpu_count() or 1
-    try:
         variants = compare_runs.select_variants(args.variants)
     except ValueError as error:
-        print(f"compare: {error}", file=sys.stderr)
-        return 2
-    user_timerange = args.timerange if args.walk_forward == 1 else None
+        raise UsageError(f"compare: {error}") from error
     jobs = [
-        compare_runs.Job(variant, fold, user_timerange or (fold.timerange if fold.number else None))
+        compare_runs.Job(variant, fold, fold.timerange if fold.number else args.timerange)
         for fold in folds
         for variant in variants
     ]
+    return Plan(config, strategy, datadir, folds, jobs)
 
-    def progress(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
 
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from freqtrade_quant_plugin.commands import compare_runs, compare_table
+    from freqtrade_quant_plugin.offline.exchange_reach import offline_exchange
+
+    try:
+        plan = make_plan(args)
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return 2
+    workers = min(args.job_workers or os.cpu_count() or 1, len(plan.jobs))
     # Freqtrade's result loader logs each file at INFO: the progress lines say enough.
     logging.getLogger("freqtrade").setLevel(logging.WARNING)
     with (
         tempfile.TemporaryDirectory(prefix="freqtrade-quant-compare-") as scratch_name,
-        offline_exchange(datadir, Path(scratch_name), config) as fragment,
+        offline_exchange(plan.datadir, Path(scratch_name), plan.config) as fragment,
     ):
-        base_args = freqtrade_args(args, strategy, datadir)
-        if fragment is not None:
+        base_args = freqtrade_args(args, plan.strategy, plan.datadir)
+        if fragment is not None:  # after the user's configs, before the variant's overlay
             base_args[len(args.config) * 2 : len(args.config) * 2] = ["--config", str(fragment)]
         logger.info("Each variant runs: freqtrade backtesting %s", " ".join(base_args))
         results = compare_runs.run_jobs(
-            jobs, base_args, Path(scratch_name), strategy, min(workers, len(jobs)), progress
+            plan.jobs, base_args, Path(scratch_name), plan.strategy, workers, progress
         )
     failed = [result for result in results if result.error]
     for result in failed:
         progress(f"{result.job.key} failed: {result.error}")
-    rows = compare_table.add_differences([result_row(result) for result in results if not failed])
+    rows = [result_row(result) for result in results if not result.error]
+    rows = compare_table.add_differences(rows)
     summary = compare_table.spread(rows) if args.walk_forward > 1 else None
     if args.json:
-        print(json.dumps(json_document(strategy, folds, rows, summary), indent=2))
+        print(json.dumps(json_document(plan.strategy, plan.folds, rows, summary), indent=2))
     elif rows:
-        print_tables(strategy, rows, summary)
+        print_tables(plan.strategy, rows, summary)
         if summary is not None:
-            for fold in folds:
+            for fold in plan.folds:
                 print(f"Fold {fold.label}: --timerange {fold.timerange}")
     return 1 if failed else 0
 

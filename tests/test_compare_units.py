@@ -156,3 +156,42 @@ def test_ratios_freqtrade_cannot_compute_show_as_none() -> None:
     assert ratio_or_none(float("inf"), trades=5) is None
     assert ratio_or_none(None, trades=5) is None
     assert ratio_or_none(-1.5, trades=5) == -1.5
+
+
+def test_a_failed_backtest_is_reported_and_the_others_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run's plumbing without Freqtrade: one variant fails, the other rows still print."""
+    from contextlib import nullcontext
+
+    from freqtrade_quant_plugin import cli
+    from freqtrade_quant_plugin.commands import compare_runs
+    from freqtrade_quant_plugin.offline import exchange_reach
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"strategy": "S", "timeframe": "1h"}), encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    stats = {"trades": 4, "profit_pct": 1.5, "max_drawdown_pct": 2.0, "calmar": 3.0}
+    stats |= {"sharpe": 1.0, "avg_net_R": 0.2, "avg_cost_in_R": 0.05}
+    stats |= {"backtest_start": None, "backtest_end": None}
+
+    def fake_run_jobs(jobs, *_args, **_kwargs):
+        return [
+            compare_runs.RunResult(job, stats=dict(stats))
+            if job.variant.name == "all_on"
+            else compare_runs.RunResult(job, error="exit code 1:\nboom")
+            for job in jobs
+        ]
+
+    monkeypatch.setattr(compare_runs, "run_jobs", fake_run_jobs)
+    monkeypatch.setattr(exchange_reach, "offline_exchange", lambda *a, **k: nullcontext(None))
+    code = cli.main(
+        ["compare", "-c", str(config), "-d", str(tmp_path / "data"),
+         "--variants", "static", "--json"]
+    )  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 1
+    assert "static-foldall failed: exit code 1" in out.err
+    rows = json.loads(out.out)["variants"]
+    assert [row["name"] for row in rows] == ["all_on"]
+    assert rows[0]["trades"] == 4 and rows[0]["d_profit_pct"] == 0.0

@@ -197,22 +197,27 @@ def run_jobs(
     results: dict[str, RunResult] = {}
     total = len(jobs)
     progress(f"Running {total} backtests, {max(1, workers)} at a time")
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {}
-        for job in jobs:
-            futures[pool.submit(run_job, job, base_args, scratch, env, strategy, progress)] = job
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
+        futures = [
+            pool.submit(run_job, job, base_args, scratch, env, strategy, progress) for job in jobs
+        ]
         for done, future in enumerate(as_completed(futures), start=1):
             result = future.result()
             results[result.job.key] = result
-            outcome = (
-                f"failed ({result.error.splitlines()[0]})"
-                if result.error
-                else f"{result.stats['trades']} trades, {result.stats['profit_pct']:.2f} %"
-            )
             name = result.job.variant.name + fold_suffix(result.job.fold)
-            progress(f"[{done}/{total}] {name}: {outcome} ({result.seconds:.0f} s)")
+            progress(f"[{done}/{total}] {name}: {outcome_text(result)} ({result.seconds:.0f} s)")
+    finally:
+        # Ctrl-C reaches the running backtests too; the queued ones must not start.
+        pool.shutdown(wait=True, cancel_futures=True)
     return [results[job.key] for job in jobs]
 
 
 def fold_suffix(fold: Fold) -> str:
     return "" if fold.number is None else f" fold {fold.label}"
+
+
+def outcome_text(result: RunResult) -> str:
+    if result.error:
+        return f"failed ({result.error.splitlines()[0]})"
+    return f"{result.stats['trades']} trades, {result.stats['profit_pct']:.2f} %"

@@ -195,3 +195,25 @@ def test_a_failed_backtest_is_reported_and_the_others_are_kept(
     rows = json.loads(out.out)["variants"]
     assert [row["name"] for row in rows] == ["all_on"]
     assert rows[0]["trades"] == 4 and rows[0]["d_profit_pct"] == 0.0
+
+
+def test_only_a_listening_loopback_server_counts_as_reachable() -> None:
+    import socket
+
+    from freqtrade_quant_plugin.offline.ccxt_urls import offline_exchange_config
+    from freqtrade_quant_plugin.offline.exchange_reach import (
+        configured_api_url,
+        reachable_local_server,
+    )
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        url = configured_api_url(offline_exchange_config(port))
+        assert url == f"http://127.0.0.1:{port}/api/v3"
+        assert reachable_local_server(url)
+    assert not reachable_local_server(url)  # closed now
+    assert not reachable_local_server("http://10.0.0.1:443/api/v3")  # never contacted
+    assert not reachable_local_server(None)
+    assert configured_api_url({"exchange": {"name": "binance"}}) is None

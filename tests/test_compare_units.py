@@ -18,6 +18,7 @@ from freqtrade_quant_plugin.commands.compare_runs import (
 )
 from freqtrade_quant_plugin.commands.compare_table import (
     add_differences,
+    no_variant_differs,
     ratio_or_none,
     spread,
 )
@@ -217,3 +218,15 @@ def test_only_a_listening_loopback_server_counts_as_reachable() -> None:
     assert not reachable_local_server("http://10.0.0.1:443/api/v3")  # never contacted
     assert not reachable_local_server(None)
     assert configured_api_url({"exchange": {"name": "binance"}}) is None
+
+
+def test_identical_variants_are_flagged() -> None:
+    same = add_differences(
+        [row("all_on", None, 1.0, 2.0, 1.0, 0.1), row("static", None, 1.0, 2.0, 1.0, 0.1)]
+    )
+    assert no_variant_differs(same)
+    other = add_differences(
+        [row("all_on", None, 1.0, 2.0, 1.0, 0.1), row("static", None, 1.5, 2.0, 1.0, 0.1)]
+    )
+    assert not no_variant_differs(other)
+    assert not no_variant_differs(add_differences([row("all_on", None, 1.0, 2.0, 1.0, 0.1)]))

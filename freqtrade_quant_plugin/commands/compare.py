@@ -158,6 +158,12 @@ def run(args: argparse.Namespace) -> int:
     rows = [result_row(result) for result in results if not result.error]
     rows = compare_table.add_differences(rows)
     summary = compare_table.spread(rows) if args.walk_forward > 1 else None
+    if compare_table.no_variant_differs(rows):
+        logger.warning(
+            "Every variant traded exactly like all_on: does %s read the quant.layers "
+            "switches (a QuantStrategy subclass)?",
+            plan.strategy,
+        )
     if args.json:
         print(json.dumps(json_document(plan.strategy, plan.folds, rows, summary), indent=2))
     elif rows:

@@ -49,6 +49,15 @@ def add_differences(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def no_variant_differs(rows: Sequence[dict[str, Any]]) -> bool:
+    """True when every variant traded exactly like all_on of its fold (more than one
+    variant run): the sign of a strategy that does not read `quant.layers` at all."""
+    others = [row for row in rows if row["name"] != ALL_ON]
+    return bool(others) and all(
+        row.get("d_profit_pct") == 0 and row.get("d_avg_net_R") in (0, None) for row in others
+    )
+
+
 def spread(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per variant: min, median and max of each difference over the folds, and in how many
     folds the variant beat all_on on profit (`better_profit_folds` of `folds`)."""

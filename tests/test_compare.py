@@ -180,6 +180,11 @@ def test_table_output_and_unknown_variant(tmp_path: Path, datadir: Path) -> None
     assert "no_breakeven" in completed.stdout and "all_on" in completed.stdout
     assert "Δ Profit %" in completed.stdout
 
-    refused = run_compare(tmp_path, "--config", str(config), "--variants", "no_such")
+    refused = run_compare(
+        tmp_path, "--config", str(config), "-d", str(datadir), "--variants", "no_such"
+    )
     assert refused.returncode == 2
     assert "unknown no_such" in refused.stderr
+    missing = run_compare(tmp_path, "--config", str(config), "-d", str(tmp_path / "none"))
+    assert missing.returncode == 2
+    assert "No data dir" in missing.stderr

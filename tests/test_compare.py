@@ -174,11 +174,21 @@ def test_table_output_and_unknown_variant(tmp_path: Path, datadir: Path) -> None
     completed = run_compare(
         tmp_path, "--config", str(config), "--datadir", str(datadir),
         "--timerange", "20240301-20240310", "--variants", "no_breakeven",
+        "--backtest-directory", str(tmp_path / "kept"),
     )  # fmt: skip
     assert completed.returncode == 0, support.output_of(completed)[-4000:]
     assert "LAYER COMPARISON | QuantRegimeStrategy" in completed.stdout
     assert "no_breakeven" in completed.stdout and "all_on" in completed.stdout
     assert "Δ Profit %" in completed.stdout
+    # kept: each run's overlay, Freqtrade's log, its result and the plugin's export
+    kept = tmp_path / "kept" / "no_breakeven-foldall"
+    overlay = json.loads((kept / "layers.json").read_text(encoding="utf-8"))
+    assert overlay["quant"]["layers"] == {name: name != "breakeven" for name in LAYER_NAMES}
+    command = (kept / "freqtrade.log").read_text(encoding="utf-8").splitlines()[0]
+    assert command.endswith("--timerange 20240301-20240310")
+    assert f"--config {kept / 'layers.json'}" in command
+    assert list((kept / "results").glob("backtest-result-*.zip"))
+    assert list((kept / "results").glob("backtest-result-*.quant.json"))
 
     refused = run_compare(
         tmp_path, "--config", str(config), "-d", str(datadir), "--variants", "no_such"

@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--variants", nargs="+", metavar="NAME",
         help="run only these variants (all_on is always run): e.g. static no_cost_gate",
+    )  # fmt: skip
+    parser.add_argument(
+        "--backtest-directory", "--export-directory", dest="backtest_directory", metavar="PATH",
+        help="keep every run's result, config overlay and log in PATH/<variant>-fold<k>/ "
+        "(default: a temporary folder, removed at the end)",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
@@ -142,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     # Freqtrade's result loader logs each file at INFO: the progress lines say enough.
     logging.getLogger("freqtrade").setLevel(logging.WARNING)
     with (
-        tempfile.TemporaryDirectory(prefix="freqtrade-quant-compare-") as scratch_name,
+        work_folder(args.backtest_directory) as scratch_name,
         offline_exchange(plan.datadir, Path(scratch_name), plan.config) as fragment,
     ):
         base_args = freqtrade_args(args, plan.strategy, plan.datadir)
@@ -155,7 +161,11 @@ def run(args: argparse.Namespace) -> int:
     failed = [result for result in results if result.error]
     for result in failed:
         progress(f"{result.job.key} failed: {result.error}")
-    rows = [result_row(result) for result in results if not result.error]
+    rows = [
+        result_row(result, keep_files=bool(args.backtest_directory))
+        for result in results
+        if not result.error
+    ]
     rows = compare_table.add_differences(rows)
     summary = compare_table.spread(rows) if args.walk_forward > 1 else None
     if compare_table.no_variant_differs(rows):
@@ -214,7 +224,15 @@ def stored_range(config: dict[str, Any], datadir: Path, timeframe: str, pairs: l
     return min(first for first, _ in spans), max(last for _, last in spans)
 
 
-def result_row(result: Any) -> dict[str, Any]:
+def work_folder(keep: str | None) -> Any:
+    """The folder the runs write into: the user's (kept) or a temporary one."""
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        return nullcontext(keep)
+    return tempfile.TemporaryDirectory(prefix="freqtrade-quant-compare-")
+
+
+def result_row(result: Any, keep_files: bool = False) -> dict[str, Any]:
     from freqtrade_quant_plugin.commands.compare_table import ratio_or_none
 
     stats = result.stats
@@ -230,6 +248,7 @@ def result_row(result: Any) -> dict[str, Any]:
         "avg_cost_in_R": stats["avg_cost_in_R"],
         "backtest_start": stats["backtest_start"],
         "backtest_end": stats["backtest_end"],
+        **({"result_file": stats["result_file"]} if keep_files else {}),
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -130,9 +131,12 @@ def run_job(
     overlay_file.write_text(json.dumps(job.variant.overlay(), indent=2), encoding="utf-8")
     log_file = folder / "freqtrade.log"
     started = time.monotonic()
+    command = backtest_command(job, base_args, overlay_file, result_dir)
     with log_file.open("wb") as log:
+        log.write(f"$ {shlex.join(command)}\n".encode())  # how to re-run this row by hand
+        log.flush()
         completed = subprocess.run(
-            backtest_command(job, base_args, overlay_file, result_dir),
+            command,
             stdout=log, stderr=subprocess.STDOUT, env=env, check=False,
         )  # fmt: skip
     seconds = time.monotonic() - started

@@ -107,7 +107,9 @@ def test_each_row_matches_a_plain_backtest_with_the_same_switches(
         "--timerange", TIMERANGE, "--variants", "static", "no_cost_gate", "--json",
     )  # fmt: skip
     assert completed.returncode == 0, support.output_of(completed)[-4000:]
-    rows = {row["name"]: row for row in json.loads(completed.stdout)["variants"]}
+    document = json.loads(completed.stdout)
+    assert document["folds"] == [{"fold": None, "timerange": TIMERANGE}]
+    rows = {row["name"]: row for row in document["variants"]}
     assert set(rows) == {"all_on", "static", "no_cost_gate"}
     assert rows["static"]["layers_off"] == list(REGIME_LAYERS)
     assert rows["all_on"]["layers_off"] == []

@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
             plan.strategy,
         )
     if args.json:
-        print(json.dumps(json_document(plan.strategy, plan.folds, rows, summary), indent=2))
+        print(json.dumps(json_document(plan, rows, summary), indent=2))
     elif rows:
         print_tables(plan.strategy, rows, summary)
         if summary is not None:
@@ -252,17 +252,15 @@ def result_row(result: Any, keep_files: bool = False) -> dict[str, Any]:
     }
 
 
-def json_document(strategy: str, folds: list, rows: list, summary: list | None) -> dict:
+def json_document(plan: Plan, rows: list, summary: list | None) -> dict:
+    """The timerange each fold ran (the user's own, maybe none, without walk-forward)."""
+    ranges = {job.fold.number: job.timerange for job in plan.jobs}
     return {
-        "strategy": strategy,
-        "folds": [{"fold": fold.number, "timerange": fold_range(fold)} for fold in folds],
+        "strategy": plan.strategy,
+        "folds": [{"fold": fold.number, "timerange": ranges[fold.number]} for fold in plan.folds],
         "variants": rows,
         **({"spread": summary} if summary is not None else {}),
     }
-
-
-def fold_range(fold: Any) -> str | None:
-    return fold.timerange if fold.number is not None else None
 
 
 def print_tables(strategy: str, rows: list, summary: list | None) -> None:

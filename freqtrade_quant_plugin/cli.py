@@ -43,6 +43,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "freqtrade_quant_plugin.commands.demo",
         "backtest offline on synthetic data (generated if missing) through the offline server",
     ),
+    "compare": (
+        "freqtrade_quant_plugin.commands.compare",
+        "backtest a strategy with each plugin layer switched off and compare to all layers on",
+    ),
 }
 
 

@@ -140,8 +140,7 @@ def ensure_data(datadir: Path, pairs: list[str], timeframes: list[str], futures:
 def run(args: argparse.Namespace) -> int:
     from freqtrade.configuration.load_config import load_config_file
 
-    from freqtrade_quant_plugin.offline.ccxt_urls import offline_exchange_config
-    from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
+    from freqtrade_quant_plugin.offline.exchange_reach import offline_exchange
 
     if not args.config.is_file():
         print(
@@ -159,10 +158,8 @@ def run(args: argparse.Namespace) -> int:
 
     with (
         tempfile.TemporaryDirectory(prefix="freqtrade-quant-demo-") as scratch_name,
-        OfflineExchangeServer(args.datadir) as server,
+        offline_exchange(args.datadir, Path(scratch_name)) as fragment,
     ):
-        fragment = Path(scratch_name) / "offline-exchange.json"
-        fragment.write_text(json.dumps(offline_exchange_config(server.port), indent=2))
         strategies = strategies_for_run(strategy, args.use_params, Path(scratch_name))
         command = [
                 sys.executable, "-m", "freqtrade", "backtesting",

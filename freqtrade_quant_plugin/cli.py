@@ -13,6 +13,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
+# Loggers of libraries whose INFO lines say nothing to a user of these commands
+# ("NumExpr defaulting to 2 threads", logged when pandas first imports numexpr).
+QUIET_LOGGERS = ("numexpr.utils",)
+
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": (
@@ -31,9 +35,17 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "freqtrade_quant_plugin.commands.synth",
         "write the deterministic synthetic market data set and its true regimes",
     ),
+    "report": (
+        "freqtrade_quant_plugin.commands.report",
+        "per regime and pair: trades, win rate, R, costs, exits; from a trade DB or a backtest",
+    ),
     "demo": (
         "freqtrade_quant_plugin.commands.demo",
         "backtest offline on synthetic data (generated if missing) through the offline server",
+    ),
+    "compare": (
+        "freqtrade_quant_plugin.commands.compare",
+        "backtest a strategy with each plugin layer switched off and compare to all layers on",
     ),
 }
 
@@ -58,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s - %(name)s - %(levelname)s - %(message)s",
     )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     if args.command is None:
         parser.print_help()
         return 0

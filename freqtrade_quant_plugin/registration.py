@@ -1,6 +1,7 @@
 """Hooks the plugin into plain `freqtrade` commands, without touching Freqtrade's files.
 
-Freqtrade looks for pairlists and protections only inside its own package, checks pairlist
+Freqtrade looks for pairlists and protections only inside its own package (and for
+hyperopt losses only there and in the user's folders), checks pairlist
 names against a fixed list while loading the configuration (before any strategy is
 imported), and has no callback at the end of a backtest. So this module is imported at
 interpreter start-up through `freqtrade_quant_plugin.pth`, which pip installs into
@@ -104,7 +105,7 @@ def register() -> None:
     """The plugin's hooks into Freqtrade; each patch lives beside the code it serves."""
     patches = "freqtrade_quant_plugin.adapters.freqtrade_registration"
     after_import("freqtrade.constants", lazy_patch(f"{patches}:install_pairlist_names"))
-    for resolver in ("pairlist_resolver", "protection_resolver"):
+    for resolver in ("pairlist_resolver", "protection_resolver", "hyperopt_resolver"):
         after_import(
             f"freqtrade.resolvers.{resolver}", lazy_patch(f"{patches}:install_resolver_paths")
         )

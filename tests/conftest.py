@@ -1,4 +1,9 @@
-"""Shared fixtures: real market data, the offline exchange server, Freqtrade user data."""
+"""Shared fixtures: market data, the offline exchange server, Freqtrade user data.
+
+Market data: the real candles of ../shared/data/binance where they are present, else (or
+with QUANT_TEST_NO_SHARED=1) the project's own synthetic stand-in, generated once per
+session into a temporary folder. The integration tests run either way.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,37 @@ from pathlib import Path
 
 import pytest
 from freqtrade_support import (
+    NO_SHARED_ENV,
+    SHARED_DATA,
     create_user_data,
-    shared_datadir,
+    shared_data_present,
     start_offline_server,
     write_freqtrade_config,
+    write_synthetic_market,
 )
 
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
 
 
-@pytest.fixture(scope="session")
-def shared_binance_datadir() -> Path:
-    """../shared/data/binance (the test is skipped when it is absent)."""
-    return shared_datadir("binance")
+def pytest_report_header(config: pytest.Config) -> str:
+    if shared_data_present():
+        return f"market data: real candles from {SHARED_DATA / 'binance'}"
+    why = f"{NO_SHARED_ENV} is set" if (SHARED_DATA / "binance").is_dir() else "no ../shared"
+    return f"market data: synthetic, generated for this session ({why})"
 
 
 @pytest.fixture(scope="session")
-def offline_server(shared_binance_datadir: Path) -> Iterator[OfflineExchangeServer]:
-    """The offline server on the shared data, candles at their stored times (backtests)."""
-    server = start_offline_server(shared_binance_datadir)
+def market_datadir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Freqtrade data dir (binance): ../shared/data/binance, or the synthetic stand-in."""
+    if shared_data_present():
+        return SHARED_DATA / "binance"
+    return write_synthetic_market(tmp_path_factory.mktemp("market") / "binance")
+
+
+@pytest.fixture(scope="session")
+def offline_server(market_datadir: Path) -> Iterator[OfflineExchangeServer]:
+    """The offline server on the market data, candles at their stored times (backtests)."""
+    server = start_offline_server(market_datadir)
     yield server
     server.stop()
 

@@ -8,6 +8,7 @@ sees the same venv and the plugin's start-up hook, and a crash cannot take pytes
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 import signal
@@ -15,7 +16,9 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
+import pandas as pd
 import pytest
 
 from freqtrade_quant_plugin.offline.ccxt_urls import offline_exchange_config
@@ -23,6 +26,34 @@ from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# Set to 1 to run the suite as a fresh clone would, as if ../shared/data were absent.
+NO_SHARED_ENV = "QUANT_TEST_NO_SHARED"
+
+# The synthetic stand-in for ../shared/data/binance (see write_synthetic_market): every pair
+# and timeframe an integration test reads, over the same dates (2024-01-01 + 240 days).
+SYNTH_SEED = 42
+SYNTH_START = "2024-01-01"
+SYNTH_DAYS = 240
+DEEP_PAIRS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT")  # 5m, 1h, 1d
+# 30 pairs of the 1h universe for the pair-disabling backtest; the last six were listed
+# during the data's range (real data), so the synthetic set starts them later too.
+UNIVERSE_PAIRS = tuple(
+    f"{base}/USDT"
+    for base in (
+        *("BTC", "ETH", "SOL", "XRP", "DOGE", "LINK", "AVAX", "ATOM", "NEAR", "FET", "INJ"),
+        *("PEPE", "ARB", "APT", "BONK", "FLOKI", "CRV", "DYDX", "AAVE", "EGLD", "ETC", "ENS"),
+        *("1INCH", "APE"),
+        *("BB", "BOME", "DOGS", "ENA", "ETHFI", "WIF"),
+    )
+)
+SYNTH_LISTINGS = {
+    "BB/USDT": "2024-05-13",
+    "BOME/USDT": "2024-03-16",
+    "DOGS/USDT": "2024-06-26",
+    "ENA/USDT": "2024-04-02",
+    "ETHFI/USDT": "2024-03-18",
+    "WIF/USDT": "2024-03-05",
+}
 
 # What a Freqtrade run needs besides the exchange urls; tests override what they vary.
 BASE_CONFIG: dict = {
@@ -60,12 +91,61 @@ BASE_CONFIG: dict = {
 }
 
 
-def shared_datadir(exchange: str = "binance") -> Path:
-    """The read-only market data beside the repository, or skip the test with the reason."""
+def shared_data_present(exchange: str = "binance") -> bool:
+    """Whether ../shared/data/<exchange> is there and not switched off by QUANT_TEST_NO_SHARED."""
+    if os.environ.get(NO_SHARED_ENV, "").strip().lower() in ("1", "true", "yes"):
+        return False
+    return (SHARED_DATA / exchange).is_dir()
+
+
+def real_datadir(why: str, exchange: str = "binance") -> Path:
+    """The real candles, for the few tests whose point is real data; skip saying why."""
     datadir = SHARED_DATA / exchange
-    if not datadir.is_dir():
-        pytest.skip(f"shared market data not found at {datadir}")
+    if not shared_data_present(exchange):
+        switched_off = os.environ.get(NO_SHARED_ENV) and datadir.is_dir()
+        absent = f"{NO_SHARED_ENV} is set" if switched_off else f"{datadir} is absent"
+        pytest.skip(f"needs real candles ({why}); {absent}")
     return datadir
+
+
+def shared_datadir(exchange: str = "binance") -> Path:
+    """Former helper: the real candles or a skip. New tests take the `market_datadir`
+    fixture (real or synthetic) or, when real candles are their point, `real_datadir`."""
+    return real_datadir("written for the real data set", exchange)
+
+
+def write_synthetic_market(datadir: Path) -> Path:
+    """The project's synthetic stand-in for ../shared/data/binance, deterministic (seed 42).
+
+    DEEP_PAIRS with 5m, 1h and 1d candles (XRP/USDT also as a futures perpetual with mark and
+    funding files, like the real futures sample), the rest of UNIVERSE_PAIRS with 1h
+    candles, late listings starting at SYNTH_LISTINGS' dates. About 5 s.
+    """
+    from freqtrade_quant_plugin.synth import write_synthetic_data
+
+    end = pd.Timestamp(SYNTH_START) + pd.Timedelta(days=SYNTH_DAYS)
+
+    def write(pairs, timeframes, start=SYNTH_START, futures=False) -> None:
+        days = (end - pd.Timestamp(start)).days
+        write_synthetic_data(datadir, pairs, timeframes, SYNTH_SEED, start, days, futures)
+
+    write(list(DEEP_PAIRS), ["5m", "1h", "1d"])  # 1d: the replay clock keeps the daily grid
+    write(["XRP/USDT"], ["5m", "1h"], futures=True)
+    established = [p for p in UNIVERSE_PAIRS if p not in DEEP_PAIRS and p not in SYNTH_LISTINGS]
+    write(established, ["1h"])
+    for pair, listed in SYNTH_LISTINGS.items():
+        write([pair], ["1h"], start=listed)
+    return datadir
+
+
+def load_sample_strategies(module_name: str) -> ModuleType:
+    """user_data/strategies/quant_regime_strategy.py as a fresh module of its own (its
+    hyperopt parameters are class attributes: a module per test file keeps them apart)."""
+    path = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def start_offline_server(datadir: Path, replay: bool = False, **kwargs) -> OfflineExchangeServer:

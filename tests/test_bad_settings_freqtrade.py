@@ -107,11 +107,11 @@ def _run_table(command, entries, tmp_path, offline_server, datadir):
     assert not problems, "\n".join(problems)
 
 
-def test_every_bad_setting_stops_backtesting(tmp_path, offline_server, shared_binance_datadir):
-    _run_table("backtesting", BAD_SETTINGS, tmp_path, offline_server, shared_binance_datadir)
+def test_every_bad_setting_stops_backtesting(tmp_path, offline_server, market_datadir):
+    _run_table("backtesting", BAD_SETTINGS, tmp_path, offline_server, market_datadir)
 
 
-def test_bad_settings_stop_a_dry_run_bot(tmp_path, offline_server, shared_binance_datadir):
+def test_bad_settings_stop_a_dry_run_bot(tmp_path, offline_server, market_datadir):
     entries = [entry for entry in BAD_SETTINGS if entry.id in TRADE_IDS]
     assert len(entries) >= 15 and any(entry.env for entry in entries)
-    _run_table("trade", entries, tmp_path, offline_server, shared_binance_datadir)
+    _run_table("trade", entries, tmp_path, offline_server, market_datadir)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -49,6 +51,53 @@ def test_demo_returns_freqtrades_exit_code_for_an_unknown_strategy(tmp_path: Pat
     )  # fmt: skip
     assert result.returncode != 0
     assert "NoSuchStrategy" in result.stdout + result.stderr
+
+
+PARAMS = {
+    "strategy_name": "QuantRegimeStrategy",
+    "params": {"risk": {"risk_per_trade": 0.02}},
+    "ft_stratparam_v": 1,
+    "export_time": "2024-06-01 00:00:00.000000+00:00",
+}
+
+
+def _demo_with_a_parameter_file(clone: Path, *extra: str) -> str:
+    params = clone / "user_data/strategies/quant_regime_strategy.json"
+    params.write_text(json.dumps(PARAMS))
+    result = subprocess.run(
+        [sys.executable, "-m", "freqtrade_quant_plugin.cli", "demo",
+         "--timerange", "20240201-20240210", *extra],
+        cwd=clone, capture_output=True, text=True, timeout=180,
+        env={**os.environ, "COLUMNS": "250"},  # Freqtrade's log wraps at the width
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "BACKTESTING REPORT" in result.stdout
+    assert params.read_text() == json.dumps(PARAMS)  # left as it was
+    return output
+
+
+@pytest.mark.freqtrade
+def test_demo_runs_on_the_defaults_and_says_it_left_the_parameter_file_out(
+    tmp_path: Path,
+) -> None:
+    output = _demo_with_a_parameter_file(fresh_clone(tmp_path))
+    assert "hyperopt parameters in user_data/strategies/quant_regime_strategy.json are NOT" in (
+        output
+    )
+    assert "--use-params" in output
+    assert "Strategy Parameter(default): risk_per_trade = 0.01" in output
+    assert "Loading parameters from file" not in output
+
+
+@pytest.mark.freqtrade
+def test_demo_with_use_params_applies_the_parameter_file_and_says_so(tmp_path: Path) -> None:
+    output = _demo_with_a_parameter_file(fresh_clone(tmp_path), "--use-params")
+    assert (
+        "QuantRegimeStrategy runs with the hyperopt parameters in "
+        "user_data/strategies/quant_regime_strategy.json" in output
+    )
+    assert "Strategy Parameter: risk_per_trade = 0.02" in output
 
 
 def test_demo_without_config_explains(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from freqtrade_support import shared_datadir, start_offline_server
+from freqtrade_support import start_offline_server
 from test_offline_server import get_ok
 from test_strategy_backtest import BacktestRun, _backtest
 
@@ -139,7 +139,6 @@ def build_dirty_datadir(datadir: Path) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def dirty_datadir(tmp_path_factory) -> dict[str, Path]:
-    shared_datadir("binance")  # same skip rule as the other Freqtrade runs
     return build_dirty_datadir(tmp_path_factory.mktemp("dirty") / "data" / "binance")
 
 

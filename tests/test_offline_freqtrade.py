@@ -22,12 +22,12 @@ PROBLEMS = ("Outdated history", "ExchangeError", "Could not", "Traceback", "Exce
 
 
 def test_backtesting_prints_a_report_with_trades(
-    freqtrade_config, freqtrade_user_data: Path, shared_binance_datadir: Path, tmp_path: Path
+    freqtrade_config, freqtrade_user_data: Path, market_datadir: Path, tmp_path: Path
 ) -> None:
     config = freqtrade_config({"exchange": {"pair_whitelist": PAIRS}})
     completed = run_freqtrade(
         ["backtesting", "--config", config, "--userdir", freqtrade_user_data,
-         "--datadir", shared_binance_datadir, "--strategy", "SampleStrategy",
+         "--datadir", market_datadir, "--strategy", "SampleStrategy",
          "--timeframe", "1h", "--timerange", "20240101-20240601", "--export", "none"],
         cwd=tmp_path,
     )  # fmt: skip
@@ -42,12 +42,12 @@ def test_backtesting_prints_a_report_with_trades(
 
 
 def test_hyperopt_finishes_and_reports_a_best_result(
-    freqtrade_config, freqtrade_user_data: Path, shared_binance_datadir: Path, tmp_path: Path
+    freqtrade_config, freqtrade_user_data: Path, market_datadir: Path, tmp_path: Path
 ) -> None:
     config = freqtrade_config({"exchange": {"pair_whitelist": PAIRS}})
     completed = run_freqtrade(
         ["hyperopt", "--config", config, "--userdir", freqtrade_user_data,
-         "--datadir", shared_binance_datadir, "--strategy", "SampleStrategy",
+         "--datadir", market_datadir, "--strategy", "SampleStrategy",
          "--hyperopt-loss", "SharpeHyperOptLossDaily", "--spaces", "buy", "-e", "3", "-j", "1",
          "--timerange", "20240101-20240401", "--disable-param-export"],
         cwd=tmp_path,
@@ -74,7 +74,7 @@ def _analysed_pairs(text: str) -> list[str]:
 
 
 def test_dry_run_trades_against_the_replayed_market(
-    freqtrade_config, freqtrade_user_data: Path, shared_binance_datadir: Path, tmp_path: Path
+    freqtrade_config, freqtrade_user_data: Path, market_datadir: Path, tmp_path: Path
 ) -> None:
     """Start-up, candle refresh and the strategy loop on every pair, then a clean Ctrl-C.
 
@@ -82,7 +82,7 @@ def test_dry_run_trades_against_the_replayed_market(
     test's time budget the test also waits for it and checks the bot picked up the new
     candle on every pair, otherwise it settles for several loop iterations.
     """
-    server = start_offline_server(shared_binance_datadir, replay=True)
+    server = start_offline_server(market_datadir, replay=True)
     try:
         config = freqtrade_config(
             {

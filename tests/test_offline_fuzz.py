@@ -187,8 +187,8 @@ def assert_valid_request_served(server: OfflineExchangeServer) -> None:
 
 
 @pytest.fixture(params=["backtest", "replay"])
-def fuzzed_server(request, shared_binance_datadir: Path) -> Iterator[OfflineExchangeServer]:
-    with OfflineExchangeServer(shared_binance_datadir, replay=request.param == "replay") as server:
+def fuzzed_server(request, market_datadir: Path) -> Iterator[OfflineExchangeServer]:
+    with OfflineExchangeServer(market_datadir, replay=request.param == "replay") as server:
         yield server
 
 

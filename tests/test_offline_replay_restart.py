@@ -24,12 +24,12 @@ FILES = ["BTC_USDT-5m.feather", "BTC_USDT-1h.feather", "ETH_USDT-5m.feather"]
 
 
 @pytest.fixture
-def datadir(shared_binance_datadir: Path, tmp_path: Path) -> Path:
+def datadir(market_datadir: Path, tmp_path: Path) -> Path:
     """A writable data directory (the shared one is read-only) with 5m and 1h files only."""
     target = tmp_path / "binance"
     target.mkdir()
     for name in FILES:
-        (target / name).symlink_to(shared_binance_datadir / name)
+        (target / name).symlink_to(market_datadir / name)
     return target
 
 

@@ -114,8 +114,8 @@ def test_other_methods_get_405(offline_server, method: str) -> None:
 # -- restarts -----------------------------------------------------------------------------
 
 
-def test_stop_then_start_serves_again_on_the_same_port(shared_binance_datadir: Path) -> None:
-    server = OfflineExchangeServer(shared_binance_datadir).start()
+def test_stop_then_start_serves_again_on_the_same_port(market_datadir: Path) -> None:
+    server = OfflineExchangeServer(market_datadir).start()
     try:
         port = server.port
         keep_alive = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -135,10 +135,10 @@ def test_stop_then_start_serves_again_on_the_same_port(shared_binance_datadir: P
         server.stop()
 
 
-def test_a_new_server_binds_the_port_a_stopped_one_released(shared_binance_datadir) -> None:
-    first = OfflineExchangeServer(shared_binance_datadir).start()
+def test_a_new_server_binds_the_port_a_stopped_one_released(market_datadir) -> None:
+    first = OfflineExchangeServer(market_datadir).start()
     port = first.port
     assert get_ok(first, "/api/v3/time")["serverTime"] > 0  # leaves a connection in TIME_WAIT
     first.stop()
-    with OfflineExchangeServer(shared_binance_datadir, port=port) as second:
+    with OfflineExchangeServer(market_datadir, port=port) as second:
         assert get_ok(second, "/api/v3/ping") == {}

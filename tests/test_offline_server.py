@@ -16,7 +16,7 @@ from pathlib import Path
 import ccxt
 import pandas as pd
 import pytest
-from freqtrade_support import REPO_ROOT
+from freqtrade_support import REPO_ROOT, real_datadir
 
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 from freqtrade_quant_plugin.offline.ccxt_urls import offline_exchange_config
@@ -55,21 +55,32 @@ def filters_of(symbol: dict) -> dict[str, dict]:
 # -- exchangeInfo ------------------------------------------------------------------------
 
 
-def test_spot_exchange_info_has_realistic_filters(offline_server) -> None:
+def spot_pair_count(datadir: Path) -> int:
+    """Spot pairs with candles in the data dir (what the server lists)."""
+    return len({path.name.split("-")[0] for path in datadir.glob("*-*.feather")})
+
+
+def test_spot_exchange_info_has_realistic_filters(offline_server, market_datadir: Path) -> None:
     info = get_ok(offline_server, "/api/v3/exchangeInfo")
     symbols = {s["symbol"]: s for s in info["symbols"]}
-    assert len(symbols) == 136
+    assert len(symbols) == spot_pair_count(market_datadir)
     btc = symbols["BTCUSDT"]
     assert (btc["baseAsset"], btc["quoteAsset"], btc["status"]) == ("BTC", "USDT", "TRADING")
     assert filters_of(btc)["PRICE_FILTER"]["tickSize"] == "0.01000000"
     assert filters_of(btc)["LOT_SIZE"]["stepSize"] == "0.00001000"
     assert filters_of(btc)["NOTIONAL"]["minNotional"] == "5"
-    pepe = filters_of(symbols["PEPEUSDT"])
-    assert pepe["PRICE_FILTER"]["tickSize"] == "0.00000001"
-    assert pepe["LOT_SIZE"]["stepSize"] == "1.00000000"
     for symbol in symbols.values():
         step = float(filters_of(symbol)["LOT_SIZE"]["stepSize"])
         assert 0 < step <= 1
+
+
+def test_a_sub_cent_coin_gets_the_smallest_tick() -> None:
+    datadir = real_datadir("PEPE's real price, about 1e-6 USDT, sets the tick size checked")
+    with OfflineExchangeServer(datadir) as server:
+        symbols = {s["symbol"]: s for s in get_ok(server, "/api/v3/exchangeInfo")["symbols"]}
+    pepe = filters_of(symbols["PEPEUSDT"])
+    assert pepe["PRICE_FILTER"]["tickSize"] == "0.00000001"
+    assert pepe["LOT_SIZE"]["stepSize"] == "1.00000000"
 
 
 def test_futures_and_other_market_types(offline_server) -> None:
@@ -100,17 +111,19 @@ def test_ccxt_loads_the_markets_as_binance_ones(offline_server) -> None:
     assert book["bids"][0][0] < book["asks"][0][0]
 
 
-def test_ccxt_futures_calls(offline_server, shared_binance_datadir: Path) -> None:
+def test_ccxt_futures_calls(offline_server, market_datadir: Path) -> None:
     config = offline_exchange_config(offline_server.port)["exchange"]["ccxt_config"]
     exchange = ccxt.binance({**config, "options": {"defaultType": "swap"}})
     exchange.load_markets()
-    mark = stored(shared_binance_datadir / "futures", "XRP_USDT_USDT-8h-mark.feather")
+    mark = stored(market_datadir / "futures", "XRP_USDT_USDT-8h-mark.feather")
     candles = exchange.fetch_ohlcv(
         "XRP/USDT:USDT", "8h", since=int(mark.index[0]), limit=2, params={"price": "mark"}
     )
     assert [c[4] for c in candles] == list(mark["close"][:2])
     funding = exchange.fetch_funding_rate_history("XRP/USDT:USDT", limit=3)
-    assert len(funding) == 3 and all(f["fundingRate"] == 0.0001 for f in funding)
+    rates = stored(market_datadir / "futures", "XRP_USDT_USDT-8h-funding_rate.feather")["open"]
+    assert len(funding) == 3
+    assert [f["fundingRate"] for f in funding] == [rates[f["timestamp"]] for f in funding]
     assert exchange.fetch_funding_rate("XRP/USDT:USDT")["markPrice"] > 0
     bids_asks = exchange.fetch_bids_asks(["XRP/USDT:USDT"])
     assert bids_asks["XRP/USDT:USDT"]["bid"] < bids_asks["XRP/USDT:USDT"]["ask"]
@@ -140,7 +153,7 @@ def test_repository_config_uses_the_offline_server_on_8765() -> None:
 # -- klines ------------------------------------------------------------------------------
 
 
-def test_klines_pages_follow_each_other(offline_server, shared_binance_datadir: Path) -> None:
+def test_klines_pages_follow_each_other(offline_server, market_datadir: Path) -> None:
     start = 1704067200000  # 2024-01-01
     first = get_ok(
         offline_server, f"/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime={start}&limit=4"
@@ -154,7 +167,7 @@ def test_klines_pages_follow_each_other(offline_server, shared_binance_datadir: 
     row = first[0]
     assert len(row) == 12 and row[6] == start + HOUR_MS - 1
     assert all(isinstance(value, str) for value in row[1:6])
-    file = stored(shared_binance_datadir, "BTC_USDT-1h.feather")
+    file = stored(market_datadir, "BTC_USDT-1h.feather")
     assert float(row[4]) == file.loc[start, "close"]
     assert float(row[5]) == file.loc[start, "volume"]
 
@@ -198,24 +211,26 @@ def test_book_is_consistent_with_tick_size(offline_server) -> None:
     asks = [float(p) for p, _ in book["asks"]]
     assert bids == sorted(bids, reverse=True) and asks == sorted(asks)
     assert bids[0] < asks[0]
+    info = get_ok(offline_server, "/api/v3/exchangeInfo?symbol=SOLUSDT")["symbols"]
+    (tick,) = [
+        float(filters_of(s)["PRICE_FILTER"]["tickSize"]) for s in info if s["symbol"] == "SOLUSDT"
+    ]
     for price in bids + asks:
-        assert round(price / 0.01, 6) == round(price / 0.01)
+        assert round(price / tick, 6) == round(price / tick)
     ticker = get_ok(offline_server, "/api/v3/ticker/bookTicker?symbol=SOLUSDT")
     assert float(ticker["bidPrice"]) == bids[0] and float(ticker["askPrice"]) == asks[0]
 
 
-def test_all_tickers_and_symbols_filter(offline_server) -> None:
+def test_all_tickers_and_symbols_filter(offline_server, market_datadir: Path) -> None:
     everything = get_ok(offline_server, "/api/v3/ticker/24hr")
-    assert len(everything) == 136
+    assert len(everything) == spot_pair_count(market_datadir)
     two = get_ok(offline_server, '/api/v3/ticker/24hr?symbols=["BTCUSDT","ETHUSDT"]')
     assert [t["symbol"] for t in two] == ["BTCUSDT", "ETHUSDT"]
     assert float(two[0]["quoteVolume"]) > 0
 
 
-def test_funding_history_comes_from_the_stored_series(
-    offline_server, shared_binance_datadir
-) -> None:
-    file = stored(shared_binance_datadir / "futures", "XRP_USDT_USDT-8h-funding_rate.feather")
+def test_funding_history_comes_from_the_stored_series(offline_server, market_datadir) -> None:
+    file = stored(market_datadir / "futures", "XRP_USDT_USDT-8h-funding_rate.feather")
     history = get_ok(
         offline_server, f"/fapi/v1/fundingRate?symbol=XRPUSDT&startTime={file.index[0]}&limit=5"
     )
@@ -238,13 +253,13 @@ class ManualClock:
 
 
 @pytest.fixture
-def replay(shared_binance_datadir: Path) -> Iterator[tuple[OfflineExchangeServer, ManualClock]]:
+def replay(market_datadir: Path) -> Iterator[tuple[OfflineExchangeServer, ManualClock]]:
     clock = ManualClock(1893456000000 + 2 * 60_000 + 30_000)  # 2030-01-01 00:02:30 UTC
-    with OfflineExchangeServer(shared_binance_datadir, replay=True, now_ms=clock) as server:
+    with OfflineExchangeServer(market_datadir, replay=True, now_ms=clock) as server:
         yield server, clock
 
 
-def test_replay_serves_no_candle_from_the_future(replay, shared_binance_datadir) -> None:
+def test_replay_serves_no_candle_from_the_future(replay, market_datadir) -> None:
     server, clock = replay
     assert server.store.clock.offset_ms % DAY_MS == 0
     rows = get_ok(server, "/api/v3/klines?symbol=BTCUSDT&interval=5m&limit=3")
@@ -260,14 +275,14 @@ def test_replay_serves_no_candle_from_the_future(replay, shared_binance_datadir)
     assert DAY_MS <= ahead < 2 * DAY_MS  # one day reserved, rounded to the daily grid
 
 
-def test_later_clock_reveals_the_next_candle(replay, shared_binance_datadir) -> None:
+def test_later_clock_reveals_the_next_candle(replay, market_datadir) -> None:
     server, clock = replay
     before = get_ok(server, "/api/v3/klines?symbol=ETHUSDT&interval=5m&limit=2")
     price_before = get_ok(server, "/api/v3/ticker/price?symbol=ETHUSDT")
     clock.now += FIVE_MIN_MS
     after = get_ok(server, "/api/v3/klines?symbol=ETHUSDT&interval=5m&limit=2")
     assert after[0][0] == before[-1][0] and after[-1][0] == before[-1][0] + FIVE_MIN_MS
-    file = stored(shared_binance_datadir, "ETH_USDT-5m.feather")
+    file = stored(market_datadir, "ETH_USDT-5m.feather")
     revealed = file.loc[server.store.clock.to_stored(after[0][0])]
     assert [float(v) for v in after[0][1:6]] == list(
         revealed[["open", "high", "low", "close", "volume"]]
@@ -320,9 +335,9 @@ def test_garbage_http_gets_an_answer_and_a_closed_connection(offline_server) -> 
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "8.8.8.8", "192.168.1.10"])
-def test_only_loopback_addresses_are_accepted(shared_binance_datadir, host: str) -> None:
+def test_only_loopback_addresses_are_accepted(market_datadir, host: str) -> None:
     with pytest.raises(QuantConfigError, match="loopback"):
-        OfflineExchangeServer(shared_binance_datadir, host=host)
+        OfflineExchangeServer(market_datadir, host=host)
 
 
 def test_a_silent_client_does_not_block_others(offline_server) -> None:
@@ -340,10 +355,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_serve_command_runs_until_sigterm(shared_binance_datadir: Path, tmp_path: Path) -> None:
+def test_serve_command_runs_until_sigterm(market_datadir: Path, tmp_path: Path) -> None:
     port = _free_port()
     command = [sys.executable, "-m", "freqtrade_quant_plugin.cli", "serve", "--port", str(port),
-               "--datadir", str(shared_binance_datadir)]  # fmt: skip
+               "--datadir", str(market_datadir)]  # fmt: skip
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -351,7 +366,7 @@ def test_serve_command_runs_until_sigterm(shared_binance_datadir: Path, tmp_path
         deadline = time.monotonic() + 30
         while f"http://127.0.0.1:{port}" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert "136 spot and 1 futures pairs" in log.read_text()
+        assert f"{spot_pair_count(market_datadir)} spot and 1 futures pairs" in log.read_text()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v3/ping", timeout=10) as reply:
             assert json.loads(reply.read()) == {}
     finally:
@@ -359,9 +374,9 @@ def test_serve_command_runs_until_sigterm(shared_binance_datadir: Path, tmp_path
         assert process.wait(timeout=30) == 0, log.read_text()
 
 
-def test_serve_command_refuses_a_public_address(shared_binance_datadir: Path) -> None:
+def test_serve_command_refuses_a_public_address(market_datadir: Path) -> None:
     command = [sys.executable, "-m", "freqtrade_quant_plugin.cli", "serve", "--port", "8765",
-               "--host", "0.0.0.0", "--datadir", str(shared_binance_datadir)]  # fmt: skip
+               "--host", "0.0.0.0", "--datadir", str(market_datadir)]  # fmt: skip
     completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2
     assert "loopback" in completed.stderr

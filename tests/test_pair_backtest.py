@@ -1,9 +1,9 @@
 """Acceptance: a real backtest with --enable-protections disables and re-enables pairs.
 
-QuantRegimeStrategy (wired to symbol performance by its base) runs over 30 pairs
-of the 1h universe, late listings included, with a low loss threshold so pairs get
-disabled, and paper trades re-enable some of them. Checked from Freqtrade's own result
-zip (trades and pair locks) and its log.
+QuantRegimeStrategy (wired to symbol performance by its base) runs over 30 pairs of the
+1h universe (freqtrade_support.UNIVERSE_PAIRS), late listings included, with a low loss
+threshold so pairs get disabled, and paper trades re-enable some of them. Checked from
+Freqtrade's own result zip (trades and pair locks) and its log.
 """
 
 from __future__ import annotations
@@ -15,19 +15,19 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 import pytest
-from freqtrade_support import REPO_ROOT, output_of, run_freqtrade, write_freqtrade_config
+from freqtrade_support import (
+    REPO_ROOT,
+    UNIVERSE_PAIRS,
+    output_of,
+    run_freqtrade,
+    write_freqtrade_config,
+)
 
 from freqtrade_quant_plugin.adapters.pair_locks import LOCK_REASON_PREFIX
 
 pytestmark = pytest.mark.freqtrade
 
 LOSSES, WINS = 3, 2
-PAIRS = [
-    *("BTC", "ETH", "SOL", "XRP", "DOGE", "LINK", "AVAX", "ATOM", "NEAR", "FET", "INJ"),
-    *("PEPE", "ARB", "APT", "BONK", "FLOKI", "CRV", "DYDX", "AAVE", "EGLD", "ETC", "ENS"),
-    *("1INCH", "APE"),
-    *("BB", "BOME", "DOGS", "ENA", "ETHFI", "WIF"),  # listed during the data's range
-]
 LIVE_SNAPSHOT = '{"symbols": {}, "version": 1}'
 STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 
@@ -37,7 +37,7 @@ def _time(text: str) -> datetime:
 
 
 @pytest.fixture(scope="module")
-def backtest(tmp_path_factory, offline_server, shared_binance_datadir):
+def backtest(tmp_path_factory, offline_server, market_datadir):
     root = tmp_path_factory.mktemp("pair_backtest")
     strategies = root / "user_data" / "strategies"
     strategies.mkdir(parents=True)
@@ -49,7 +49,7 @@ def backtest(tmp_path_factory, offline_server, shared_binance_datadir):
         offline_server.port,
         {
             "max_open_trades": 10,
-            "exchange": {"pair_whitelist": [f"{base}/USDT" for base in PAIRS]},
+            "exchange": {"pair_whitelist": list(UNIVERSE_PAIRS)},
             "quant": {
                 "symbol_performance": {
                     "consecutive_loss_disable_threshold": LOSSES,
@@ -67,7 +67,7 @@ def backtest(tmp_path_factory, offline_server, shared_binance_datadir):
             "--userdir",
             root / "user_data",
             "--datadir",
-            shared_binance_datadir,
+            market_datadir,
             "--strategy-path",
             strategies,
             "--strategy",

@@ -35,8 +35,8 @@ RELEASED = "Released the stale symbol-performance lock of ETH/USDT"
 
 
 @pytest.fixture
-def replay_server(shared_binance_datadir: Path) -> Iterator[OfflineExchangeServer]:
-    server = start_offline_server(shared_binance_datadir, replay=True)
+def replay_server(market_datadir: Path) -> Iterator[OfflineExchangeServer]:
+    server = start_offline_server(market_datadir, replay=True)
     yield server
     server.stop()
 

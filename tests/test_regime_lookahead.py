@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from freqtrade_support import NO_SHARED_ENV, SHARED_DATA, shared_data_present
 
 from freqtrade_quant_plugin.core.regime import TREND_METHODS as ALL_TREND_METHODS
 from freqtrade_quant_plugin.core.regime import RegimeDetector, RegimeDetectorConfig
 
-DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance"
+DATA_DIR = SHARED_DATA / "binance"
 DEEP_SET = [
     "BTC",
     "ETH",
@@ -44,14 +45,17 @@ FLOAT_COLUMNS = (*PRICE_COLUMNS, "vol_percentile", "trend_z")
 TREND_METHODS = ("adx_roc", "scaled_move")
 LABEL_COLUMNS = ("volatility_regime", "trend_regime", "regime")
 
+# The point is real candles: their gaps, spikes and listings are what could expose it.
 pytestmark = pytest.mark.skipif(
-    not DATA_DIR.is_dir(), reason=f"market data not found at {DATA_DIR} (../shared/data)"
+    not shared_data_present(),
+    reason=f"needs real candles (look-ahead on real data): {DATA_DIR} absent or "
+    f"{NO_SHARED_ENV} set",
 )
 
 
 def deep_set_files() -> list[Path]:
     """The 1h and 5m files of the deep set; the pairs are those with a 5m file."""
-    if not DATA_DIR.is_dir():
+    if not shared_data_present():
         return []
     pairs = sorted(
         p.name.removesuffix("_USDT-5m.feather") for p in DATA_DIR.glob("*_USDT-5m.feather")

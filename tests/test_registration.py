@@ -4,6 +4,9 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+from freqtrade_support import output_of, run_freqtrade
+
 
 def run_python(code: str) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -53,3 +56,18 @@ def test_failing_patch_stops_the_import_with_a_clear_message():
     assert "FreqtradeHookError" in result.stderr
     assert "could not hook into json.tool" in result.stderr
     assert "AVAILABLE_PAIRLISTS" in result.stderr
+
+
+@pytest.mark.freqtrade
+def test_plain_freqtrade_lists_the_plugin_hyperopt_loss(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one table row per line
+    userdir = tmp_path / "user_data"
+    userdir.mkdir()
+    completed = run_freqtrade(
+        ["list-hyperoptloss", "--userdir", userdir], cwd=tmp_path, timeout=180
+    )
+    output = output_of(completed)
+    assert completed.returncode == 0, output[-3000:]
+    (row,) = [line for line in completed.stdout.splitlines() if "NetRHyperOptLoss" in line]
+    assert "net_r_hyperopt_loss.py" in row and "OK" in row, row
+    assert "SharpeHyperOptLoss" in completed.stdout  # Freqtrade's own are still there

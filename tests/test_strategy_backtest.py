@@ -1,7 +1,8 @@
 """QuantRegimeStrategy in real Freqtrade backtests against the offline server.
 
 Runs (each one `freqtrade backtesting` subprocess, shared by the tests of this module):
-- spot 1h, 5 real pairs over four months, and spot 5m, 4 real pairs over three weeks;
+- spot 1h, 5 pairs over four months, and spot 5m, 4 pairs over three weeks (the real
+  candles of ../shared/data, or their synthetic stand-in, see conftest.market_datadir);
 - futures 1h, isolated margin, leverage 3, long and short, on synthetic futures data
   (the real futures set holds ~100 1h candles, fewer than the strategy's warm-up);
 - the static twin QuantStaticStrategy on the spot 1h set.
@@ -23,7 +24,6 @@ from freqtrade_support import (
     REPO_ROOT,
     output_of,
     run_freqtrade,
-    shared_datadir,
     start_offline_server,
     write_freqtrade_config,
 )
@@ -149,10 +149,10 @@ def _backtest(
 
 
 @pytest.fixture(scope="module")
-def spot_1h(tmp_path_factory, offline_server, shared_binance_datadir) -> BacktestRun:
+def spot_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
     return _backtest(
         tmp_path_factory.mktemp("spot_1h"),
-        shared_binance_datadir,
+        market_datadir,
         offline_server.port,
         timeframe="1h",
         timerange="20240201-20240601",
@@ -161,10 +161,10 @@ def spot_1h(tmp_path_factory, offline_server, shared_binance_datadir) -> Backtes
 
 
 @pytest.fixture(scope="module")
-def spot_5m(tmp_path_factory, offline_server, shared_binance_datadir) -> BacktestRun:
+def spot_5m(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
     return _backtest(
         tmp_path_factory.mktemp("spot_5m"),
-        shared_binance_datadir,
+        market_datadir,
         offline_server.port,
         timeframe="5m",
         timerange="20240301-20240322",
@@ -173,10 +173,10 @@ def spot_5m(tmp_path_factory, offline_server, shared_binance_datadir) -> Backtes
 
 
 @pytest.fixture(scope="module")
-def static_1h(tmp_path_factory, offline_server, shared_binance_datadir) -> BacktestRun:
+def static_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
     return _backtest(
         tmp_path_factory.mktemp("static_1h"),
-        shared_binance_datadir,
+        market_datadir,
         offline_server.port,
         timeframe="1h",
         timerange="20240201-20240601",
@@ -187,7 +187,6 @@ def static_1h(tmp_path_factory, offline_server, shared_binance_datadir) -> Backt
 
 @pytest.fixture(scope="module")
 def futures_1h(tmp_path_factory) -> BacktestRun:
-    shared_datadir("binance")  # same skip rule as the other runs
     root = tmp_path_factory.mktemp("futures_1h")
     datadir = root / "data" / "binance"
     write_synthetic_data(
@@ -343,9 +342,7 @@ def test_static_twin_uses_fixed_exits_and_sizing(static_1h):
     assert len({record["regime_at_entry"] for record in static_1h.records}) >= 2
 
 
-def test_bad_quant_setting_stops_freqtrade_naming_it(
-    tmp_path, offline_server, shared_binance_datadir
-):
+def test_bad_quant_setting_stops_freqtrade_naming_it(tmp_path, offline_server, market_datadir):
     userdir = tmp_path / "user_data"
     (userdir / "strategies").mkdir(parents=True)
     shutil.copy(STRATEGY_FILE, userdir / "strategies")
@@ -360,7 +357,7 @@ def test_bad_quant_setting_stops_freqtrade_naming_it(
             "--userdir",
             userdir,
             "--datadir",
-            shared_binance_datadir,
+            market_datadir,
             "--strategy",
             "QuantRegimeStrategy",
             "--timerange",

@@ -74,8 +74,8 @@ def _quant_section(k1: float) -> dict:
 
 
 @pytest.fixture
-def replay_server(shared_binance_datadir: Path) -> Iterator[OfflineExchangeServer]:
-    server = start_offline_server(shared_binance_datadir, replay=True)
+def replay_server(market_datadir: Path) -> Iterator[OfflineExchangeServer]:
+    server = start_offline_server(market_datadir, replay=True)
     yield server
     server.stop()
 

@@ -1,4 +1,4 @@
-"""How plain `freqtrade` finds the plugin's pairlist filter and protection.
+"""How plain `freqtrade` finds the plugin's pairlist filter, protection and hyperopt loss.
 
 Freqtrade has no plugin entry points for pairlists or protections. Two things stand in
 the way, and `freqtrade_quant_plugin.registration` (imported at interpreter start-up
@@ -9,13 +9,15 @@ involved has been imported, before any configuration is read:
    values listed in `AVAILABLE_PAIRLISTS`, and holds a reference to that very list.
    `install_pairlist_names` appends `SymbolPerformanceFilter` to it, so the schema accepts
    the name. Protections are not checked against a list.
-2. `freqtrade.resolvers.pairlist_resolver` and `freqtrade.resolvers.protection_resolver`:
-   both resolvers look for a class only in the folders `build_search_paths` returns, which
-   are Freqtrade's own `plugins/...` folders. `install_resolver_paths` wraps that class
-   method on each resolver so the plugin's folder `adapters/freqtrade_plugins/` comes last
-   in the list: Freqtrade's own classes keep precedence, and Freqtrade loads ours with its
-   usual mechanism (scan the folder's files for `class <Name>(`, import that file, check
-   the class derives from IPairList / IProtection).
+2. `freqtrade.resolvers.pairlist_resolver`, `freqtrade.resolvers.protection_resolver` and
+   `freqtrade.resolvers.hyperopt_resolver`: the resolvers look for a class only in the
+   folders `build_search_paths` returns: Freqtrade's own `plugins/...` folders, and for
+   hyperopt losses its own losses, `user_data/hyperopts/` and `--hyperopt-path`.
+   `install_resolver_paths` wraps that class method on each resolver so the plugin's folder
+   `adapters/freqtrade_plugins/` comes last in the list: Freqtrade's and the user's classes
+   keep precedence, and Freqtrade loads ours with its usual mechanism (scan the folder's
+   files for `class <Name>(`, import that file, check the class derives from IPairList /
+   IProtection / IHyperOptLoss).
 
 Each patch first checks the internals it relies on and raises if they changed; the hook
 turns that into a FreqtradeHookError naming the module, so an unsupported Freqtrade
@@ -33,6 +35,7 @@ PLUGIN_FOLDER = Path(__file__).resolve().parent / "freqtrade_plugins"
 _RESOLVERS = {
     "freqtrade.resolvers.pairlist_resolver": "PairListResolver",
     "freqtrade.resolvers.protection_resolver": "ProtectionResolver",
+    "freqtrade.resolvers.hyperopt_resolver": "HyperOptLossResolver",
 }
 _MARKER = "__quant_plugin_paths__"
 

@@ -8,6 +8,10 @@
 The pairlist filter and the protection read the same process-wide tracker, so they all
 agree on which pairs are disabled. Disabling and re-enabling are announced through
 `dp.send_msg` (Telegram / webhook users see them; Freqtrade sends nothing in backtests).
+
+Hyperopt pickles the strategy, these hooks included, to its worker processes: the tracker
+travels as a reference to the worker's own tracker (see pair_tracker), and unpickled
+hooks hand that tracker their strategy's risk-money lookup again.
 """
 
 from __future__ import annotations
@@ -35,11 +39,17 @@ class PairPerformanceHooks:
         """`risk_money_of(trade)`: the risk money the strategy sized a trade with, or None;
         used in backtests, where Freqtrade keeps no custom data (see closed_trades)."""
         self._strategy = strategy
+        self._risk_money_of = risk_money_of
         self.tracker = get_tracker(strategy.config)
         self.tracker.set_risk_money_lookup(risk_money_of)
         self._protection = protection_in_use(getattr(strategy, "protections", None))
         # Paper trades take their exit rules and fee from the strategy (paper_entry_terms).
         self._engine = PaperTradeEngine(strategy, self.tracker)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """In a worker process: the worker's tracker reads this copy's risk money."""
+        self.__dict__.update(state)
+        self.tracker.set_risk_money_lookup(self._risk_money_of)
 
     def bot_loop_start(self, current_time: datetime) -> None:
         """Take in closed trades, advance paper trades, announce state changes."""

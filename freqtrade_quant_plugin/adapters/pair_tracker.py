@@ -12,6 +12,11 @@ Restart: the first sync in database mode replays every closed trade and every re
 paper trade in time order, which reproduces the state the bot had before it stopped
 (per pair, real and paper results alternate strictly: paper trades only run while the
 pair is disabled, and a disabled pair has no real trade).
+
+Processes: a tracker holds a lock and, live, the database engine, so it never travels
+between processes. Pickling one (hyperopt sends the strategy and its protections to its
+worker processes) stands for "the tracker of these settings": unpickled, it is the
+receiving process's own tracker (`__reduce__`), created there on first use.
 """
 
 from __future__ import annotations
@@ -71,6 +76,10 @@ class PairPerformanceTracker:
         self._mode: str | None = None
         self._warned_no_database = False
         self._reset(None)
+
+    def __reduce__(self) -> tuple[Any, tuple[SymbolPerformanceConfig]]:
+        """Pickled by reference: the receiving process's tracker for the same settings."""
+        return process_tracker, (self.config,)
 
     # --- feeding -------------------------------------------------------------------------
 
@@ -240,6 +249,11 @@ def get_tracker(config: Mapping[str, Any]) -> PairPerformanceTracker:
     except QuantConfigError as error:
         # OperationalException: a clean start-up refusal with a non-zero exit.
         raise OperationalException(str(error)) from error
+    return process_tracker(settings)
+
+
+def process_tracker(settings: SymbolPerformanceConfig) -> PairPerformanceTracker:
+    """This process's tracker for these settings, created on first use."""
     with _trackers_lock:
         tracker = _trackers.get(settings)
         if tracker is None:

@@ -10,6 +10,9 @@ Precedence, later winning:
 
 Settings are addressed by dotted paths: "regime.trend_threshold", "risk.risk_per_trade",
 "exit_policy.HIGH_VOL.k1_SL".
+
+`exit_rule_spans` gives the search ranges of the exit rules (breakeven, trailing, time
+limit) such that any sample is a valid exit policy.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from freqtrade_quant_plugin.core.exit_policy import ENV_PREFIX, PARAM_FIELDS
+from freqtrade_quant_plugin.core.exit_policy import ENV_PREFIX, PARAM_FIELDS, ExitParams
 from freqtrade_quant_plugin.core.regime import REGIMES
 from freqtrade_quant_plugin.core.settings import EXIT_POLICY_SECTION, SECTIONS, QuantSettings
 
@@ -109,3 +112,38 @@ def apply_overrides(settings: QuantSettings, overrides: Mapping[str, object]) ->
             policy[regime] = dataclasses.replace(policy[regime], **fields)
         changes[EXIT_POLICY_SECTION] = policy
     return dataclasses.replace(settings, **changes) if changes else settings
+
+
+class Span(NamedTuple):
+    """A hyperopt search range; `decimals` as in Freqtrade's DecimalParameter (0: whole)."""
+
+    low: float
+    high: float
+    default: float
+    decimals: int
+
+
+def exit_rule_spans(params: ExitParams) -> dict[str, Span]:
+    """Search ranges of a regime's breakeven, trailing and time-limit rules.
+
+    Every combination drawn from them is a valid exit policy: breakeven_R ends where
+    trailing_activation_R starts (midway between the two defaults), so activation >=
+    breakeven holds for any sample, as ExitParams requires while trailing is enabled.
+    Each default lies inside its range, which is about half to twice the default.
+    """
+    breakeven, activation = params.breakeven_R, params.trailing_activation_R
+    if not activation > breakeven:
+        raise ValueError(
+            f"{params.regime}: trailing_activation_R {activation:g} must exceed breakeven_R "
+            f"{breakeven:g} to give both a search range"
+        )
+    middle = round((breakeven + activation) / 2, 2)
+    distance, hours = params.trailing_distance_atr, params.max_duration_hours
+    return {
+        "breakeven_R": Span(round(breakeven / 2, 2), middle, breakeven, 2),
+        "trailing_activation_R": Span(
+            middle, round(max(2 * activation, middle + 0.5), 2), activation, 2
+        ),
+        "trailing_distance_atr": Span(round(distance / 2, 1), round(distance * 2, 1), distance, 1),
+        "max_duration_hours": Span(max(1, round(hours / 2)), round(hours * 2), hours, 0),
+    }

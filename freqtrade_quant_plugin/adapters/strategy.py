@@ -95,6 +95,8 @@ MAX_DURATION = "max_duration"
 REGIME_CODES: dict[str, int] = {regime: code for code, regime in enumerate(REGIMES)}
 # Run modes whose sizes are meant as real positions (min_risk_fraction applies).
 _SIZING_MODES = (RunMode.LIVE, RunMode.DRY_RUN, RunMode.BACKTEST, RunMode.HYPEROPT)
+# Runs whose SPEC 8 records are collected in memory: the backtest export, NetRHyperOptLoss.
+_RECORDED_RUNS = (RunMode.BACKTEST, RunMode.HYPEROPT)
 
 
 class _PendingEntry(NamedTuple):
@@ -201,9 +203,9 @@ class QuantStrategy(IStrategy):
 
     @blocks_entries_on_failure
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
-        # Hyperopt reruns backtests on the same strategy object: time going backwards
-        # means a new run, whose trade ids start again at 1.
-        if self._last_loop_time is not None and current_time < self._last_loop_time:
+        # A new run (trade ids start again at 1): hyperopt reruns backtests on the same
+        # object (time goes backwards) or on a fresh copy in a worker process (first loop).
+        if self._last_loop_time is None or current_time < self._last_loop_time:
             self._reset_run_state()
         self._last_loop_time = current_time
         if self._is_live:
@@ -221,7 +223,7 @@ class QuantStrategy(IStrategy):
         self._pending.clear()
         self._entry_records.clear()
         self._last_loop_time = None
-        if self._runmode == RunMode.BACKTEST:
+        if self._runmode in _RECORDED_RUNS:
             trade_records.start_collecting(self.get_strategy_name())
 
     # ----------------------------------------------------------------- settings
@@ -676,7 +678,7 @@ class QuantStrategy(IStrategy):
         )
         if self._is_live:
             trade_records.store_on_trade(trade, {k: v for k, v in record.items() if k not in entry})
-        elif self._runmode == RunMode.BACKTEST:
+        elif self._runmode in _RECORDED_RUNS:
             trade_records.collect(
                 self.get_strategy_name(),
                 {

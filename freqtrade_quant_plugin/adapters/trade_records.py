@@ -3,7 +3,8 @@
 Live and dry-run, every field goes into the trade's custom data (Freqtrade's trade DB).
 Backtests keep custom data only in memory, scanned linearly on each write and dropped at
 the end of the run, so there the records go to a per-process collection instead, which
-the backtest export writes beside Freqtrade's result.
+the backtest export writes beside Freqtrade's result, and which NetRHyperOptLoss reads
+after each hyperopt epoch (the loss runs in the process that ran the epoch's backtest).
 """
 
 from __future__ import annotations
@@ -128,6 +129,11 @@ def start_collecting(strategy_name: str) -> None:
 
 def collect(strategy_name: str, record: dict[str, Any]) -> None:
     _collected.setdefault(strategy_name, []).append(record)
+
+
+def run_records(strategy_name: str) -> list[dict[str, Any]]:
+    """The records of the strategy's current (or just finished) run, left in place."""
+    return list(_collected.get(strategy_name, ()))
 
 
 def take_collected() -> dict[str, list[dict[str, Any]]]:

@@ -3,6 +3,12 @@
 Generates the synthetic market data when it is missing, starts the offline Binance server
 on a free port, points Freqtrade at it through a temporary config fragment and streams
 Freqtrade's own backtest output; the exit code is Freqtrade's.
+
+Reproducible figures: Freqtrade applies a strategy's hyperopt parameter file
+(`user_data/strategies/<strategy file>.json`, written by every `freqtrade hyperopt`)
+whenever it lies beside the strategy. The demo therefore runs a copy of the strategies
+folder without those files, on the strategies' own defaults, and says so when it leaves
+one out; `--use-params` applies it instead, and says that too.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,6 +41,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="Freqtrade config")
     parser.add_argument("--strategy", default=None, help="strategy class (default: the config's)")
     parser.add_argument("--timerange", default=None, help="Freqtrade timerange, e.g. 20240101-")
+    parser.add_argument(
+        "--use-params",
+        action="store_true",
+        help=f"apply the strategy's hyperopt parameter file in {STRATEGIES_DIR} if there is "
+        "one (by default the demo runs on the strategy's own defaults)",
+    )
+
+
+def parameter_files(strategies_dir: Path, strategy: str) -> list[Path]:
+    """The hyperopt parameter files Freqtrade would apply to `strategy`."""
+    found = []
+    for path in sorted(strategies_dir.glob("*.json")):
+        try:
+            content = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(content, dict) and content.get("strategy_name") == strategy:
+            found.append(path)
+    return found
+
+
+def strategies_for_run(strategy: str, use_params: bool, scratch: Path) -> Path:
+    """The folder Freqtrade loads the strategy from: the repository's, or a copy of it
+    without parameter files; logs which parameters the run uses."""
+    files = parameter_files(STRATEGIES_DIR, strategy)
+    if use_params:
+        if files:
+            logger.info("%s runs with the hyperopt parameters in %s", strategy, files[0])
+        else:
+            logger.info(
+                "%s runs on its defaults: no parameter file in %s", strategy, STRATEGIES_DIR
+            )
+        return STRATEGIES_DIR
+    if files:
+        logger.info(
+            "%s runs on its defaults: the hyperopt parameters in %s are NOT applied "
+            "(pass --use-params to apply them)",
+            strategy,
+            files[0],
+        )
+    else:
+        logger.info("%s runs on its defaults (no parameter file)", strategy)
+    copy = scratch / "strategies"
+    shutil.copytree(STRATEGIES_DIR, copy, ignore=shutil.ignore_patterns("*.json", "__pycache__"))
+    return copy
 
 
 def spot_pair(pair: str) -> str:
@@ -88,8 +140,7 @@ def ensure_data(datadir: Path, pairs: list[str], timeframes: list[str], futures:
 def run(args: argparse.Namespace) -> int:
     from freqtrade.configuration.load_config import load_config_file
 
-    from freqtrade_quant_plugin.offline.ccxt_urls import offline_exchange_config
-    from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
+    from freqtrade_quant_plugin.offline.exchange_reach import offline_exchange
 
     if not args.config.is_file():
         print(
@@ -107,15 +158,14 @@ def run(args: argparse.Namespace) -> int:
 
     with (
         tempfile.TemporaryDirectory(prefix="freqtrade-quant-demo-") as scratch_name,
-        OfflineExchangeServer(args.datadir) as server,
+        offline_exchange(args.datadir, Path(scratch_name)) as fragment,
     ):
-        fragment = Path(scratch_name) / "offline-exchange.json"
-        fragment.write_text(json.dumps(offline_exchange_config(server.port), indent=2))
+        strategies = strategies_for_run(strategy, args.use_params, Path(scratch_name))
         command = [
                 sys.executable, "-m", "freqtrade", "backtesting",
                 "--config", str(args.config), "--config", str(fragment),
                 "--datadir", str(args.datadir),
-                "--strategy", strategy, "--strategy-path", str(STRATEGIES_DIR),
+                "--strategy", strategy, "--strategy-path", str(strategies),
             ]  # fmt: skip
         if args.timerange:
             command += ["--timerange", args.timerange]

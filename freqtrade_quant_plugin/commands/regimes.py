@@ -22,6 +22,7 @@ def comma_list(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
     parser.add_argument(
         "--datadir", type=Path, default=Path("user_data/data/binance"), help="Freqtrade data dir"
     )

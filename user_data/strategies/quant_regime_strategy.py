@@ -18,8 +18,16 @@ Hyperopt parameters and the settings they stand for (see `quant_parameters`):
   They shape `populate_indicators`, which hyperopt runs once unless given
   `--analyze-per-epoch`: without that flag every epoch would use their start values
   (the strategy warns at start-up).
-- space "risk": `risk_per_trade` (part of Freqtrade's "default" and "all" spaces, or alone
-  with `--spaces risk`).
+- space "exit_rules": the rest of the exit layer per regime: breakeven_R
+  (`exit_breakeven_<regime>`), trailing_activation_R (`exit_trail_start_<regime>`),
+  trailing_distance_atr (`exit_trail_atr_<regime>`) and max_duration_hours
+  (`exit_hours_<regime>`). Each breakeven range ends where its activation range starts, so
+  every sample keeps trailing_activation_R >= breakeven_R. Trailing acts only in regimes
+  with `trailing_enabled` (TRENDING by default), so the others' trailing parameters change
+  nothing unless the settings enable it.
+- space "risk": `risk_per_trade`.
+"risk" and "exit_rules" are custom spaces: part of Freqtrade's "default" and "all", or
+chosen alone with `--spaces risk exit_rules`.
 
 Precedence of a value that is both a setting and a parameter: explicit settings (the
 config's `quant` section, environment variables) win over the parameter DEFAULTS below;
@@ -42,6 +50,7 @@ from freqtrade.enums import TradingMode
 from freqtrade.strategy import DecimalParameter, IntParameter
 from pandas import DataFrame
 
+from freqtrade_quant_plugin.adapters.parameters import exit_rule_spans
 from freqtrade_quant_plugin.adapters.strategy import QuantStrategy
 from freqtrade_quant_plugin.core.exit_policy import DEFAULT_EXIT_PARAMS
 from freqtrade_quant_plugin.core.regime import (
@@ -58,6 +67,14 @@ from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.sizing import RiskConfig
 from freqtrade_quant_plugin.core.stop_levels import StopRules
 
+EXIT_RULES = "exit_rules"
+# attribute prefix of each exit rule in space "exit_rules", e.g. exit_breakeven_trending
+_EXIT_RULE_PREFIXES = {
+    "breakeven_R": "exit_breakeven",
+    "trailing_activation_R": "exit_trail_start",
+    "trailing_distance_atr": "exit_trail_atr",
+    "max_duration_hours": "exit_hours",
+}
 _REGIME_DEFAULTS = RegimeDetectorConfig()
 _RISK_DEFAULTS = RiskConfig()
 
@@ -66,6 +83,18 @@ def _k1_parameter(regime: str) -> DecimalParameter:
     default = DEFAULT_EXIT_PARAMS[regime].k1_SL
     return DecimalParameter(
         round(default * 0.6, 1), round(default * 1.2, 1), default=default, decimals=1, space="sell"
+    )
+
+
+def _exit_rule_parameter(regime: str, field: str) -> DecimalParameter | IntParameter:
+    """A parameter of space "exit_rules"; see adapters/parameters.exit_rule_spans."""
+    span = exit_rule_spans(DEFAULT_EXIT_PARAMS[regime])[field]
+    if span.decimals == 0:
+        return IntParameter(
+            int(span.low), int(span.high), default=int(span.default), space=EXIT_RULES
+        )
+    return DecimalParameter(
+        span.low, span.high, default=span.default, decimals=span.decimals, space=EXIT_RULES
     )
 
 
@@ -112,6 +141,31 @@ class QuantRegimeStrategy(QuantStrategy):
     sell_k1_ranging = _k1_parameter(RANGING)
     sell_k2_ranging = _k2_parameter(RANGING)
 
+    exit_breakeven_low_vol = _exit_rule_parameter(LOW_VOL, "breakeven_R")
+    exit_trail_start_low_vol = _exit_rule_parameter(LOW_VOL, "trailing_activation_R")
+    exit_trail_atr_low_vol = _exit_rule_parameter(LOW_VOL, "trailing_distance_atr")
+    exit_hours_low_vol = _exit_rule_parameter(LOW_VOL, "max_duration_hours")
+    exit_breakeven_normal_vol = _exit_rule_parameter(NORMAL_VOL, "breakeven_R")
+    exit_trail_start_normal_vol = _exit_rule_parameter(NORMAL_VOL, "trailing_activation_R")
+    exit_trail_atr_normal_vol = _exit_rule_parameter(NORMAL_VOL, "trailing_distance_atr")
+    exit_hours_normal_vol = _exit_rule_parameter(NORMAL_VOL, "max_duration_hours")
+    exit_breakeven_high_vol = _exit_rule_parameter(HIGH_VOL, "breakeven_R")
+    exit_trail_start_high_vol = _exit_rule_parameter(HIGH_VOL, "trailing_activation_R")
+    exit_trail_atr_high_vol = _exit_rule_parameter(HIGH_VOL, "trailing_distance_atr")
+    exit_hours_high_vol = _exit_rule_parameter(HIGH_VOL, "max_duration_hours")
+    exit_breakeven_extreme_vol = _exit_rule_parameter(EXTREME_VOL, "breakeven_R")
+    exit_trail_start_extreme_vol = _exit_rule_parameter(EXTREME_VOL, "trailing_activation_R")
+    exit_trail_atr_extreme_vol = _exit_rule_parameter(EXTREME_VOL, "trailing_distance_atr")
+    exit_hours_extreme_vol = _exit_rule_parameter(EXTREME_VOL, "max_duration_hours")
+    exit_breakeven_trending = _exit_rule_parameter(TRENDING, "breakeven_R")
+    exit_trail_start_trending = _exit_rule_parameter(TRENDING, "trailing_activation_R")
+    exit_trail_atr_trending = _exit_rule_parameter(TRENDING, "trailing_distance_atr")
+    exit_hours_trending = _exit_rule_parameter(TRENDING, "max_duration_hours")
+    exit_breakeven_ranging = _exit_rule_parameter(RANGING, "breakeven_R")
+    exit_trail_start_ranging = _exit_rule_parameter(RANGING, "trailing_activation_R")
+    exit_trail_atr_ranging = _exit_rule_parameter(RANGING, "trailing_distance_atr")
+    exit_hours_ranging = _exit_rule_parameter(RANGING, "max_duration_hours")
+
     buy_vol_percentile_low = IntParameter(
         10, 35, default=int(_REGIME_DEFAULTS.volatility_percentile_low), space="buy"
     )
@@ -147,6 +201,11 @@ class QuantRegimeStrategy(QuantStrategy):
         "buy_adx_trend_threshold": "regime.adx_trend_threshold",
         "buy_adx_range_threshold": "regime.adx_range_threshold",
         "risk_per_trade": "risk.risk_per_trade",
+        **{
+            f"{prefix}_{regime.lower()}": f"exit_policy.{regime}.{field}"
+            for regime in REGIMES
+            for field, prefix in _EXIT_RULE_PREFIXES.items()
+        },
     }
 
     def __init__(self, config: dict) -> None:

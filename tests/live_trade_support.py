@@ -30,7 +30,9 @@ FEE = 0.0004
 
 @pytest.fixture(autouse=True)
 def fresh_pair_trackers() -> Iterator[None]:
-    """The process-wide pair trackers remember trade ids; each test has its own trade DB."""
+    """Each test has its own in-memory trade DB (an earlier test may have left another one
+    bound), and the process-wide pair trackers, which remember trade ids, start empty."""
+    init_db("sqlite://")
     pair_tracker._trackers.clear()
     yield
     pair_tracker._trackers.clear()
@@ -145,7 +147,6 @@ def long_stake(
 
 def open_trade(strategy: Any, frame: pd.DataFrame, *, fill: bool = True) -> Trade:
     """Size, open and (with `fill`) report the entry fill of a long at the signal close."""
-    init_db("sqlite://")
     signal = signal_candle(frame)
     entry_time = signal["date"].to_pydatetime() + timedelta(hours=1)
     rate = float(signal["close"])

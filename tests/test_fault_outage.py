@@ -115,9 +115,8 @@ def test_an_exchange_outage_is_logged_and_survived(tmp_path: Path) -> None:
         outage_end = time.time()
 
         assert wait_for(lambda: "Candles fresh again for" in bot.log, timeout=90), bot.log[-6000:]
-        assert wait_for(lambda: any(t["pair"] == LATE for t in trades(db)), timeout=90), bot.log[
-            -6000:
-        ]
+        # resumed: LATE's entry fills and its entry facts are logged
+        assert wait_for(lambda: f"LONG {LATE} ENTRY @" in bot.log, timeout=90), bot.log[-6000:]
         log = bot.log
         assert bot.alive(), log[-4000:]
 

@@ -181,7 +181,7 @@ def test_dry_run_stores_entry_facts_and_keeps_the_stop_after_a_restart(
     second = run_bot("restart", RESTART_K1, lambda text: rebuilt in text, linger=8)
     assert rebuilt in second, second[-4000:]
     assert f"(regime {state['regime']}, ATR {state['atr']:.8g}" in second
-    assert "has no stored entry state" not in second
+    assert "has no readable entry state" not in second
     ((same_id, _, stop_after),) = _open_trades(db)
     assert same_id == trade_id
     assert stop_after == pytest.approx(stored_stop, abs=0.05 * state["atr"])

@@ -46,6 +46,18 @@ from freqtrade_quant_plugin.adapters.exchange_facts import (
     freqtrade_fee_rate,
     maintenance_margin_rate,
 )
+from freqtrade_quant_plugin.adapters.fail_closed import (
+    blocks_entries_on_failure,
+    entry_blocks,
+    fail_closed,
+    gated_entries,
+)
+from freqtrade_quant_plugin.adapters.live_stops import (
+    PassedStops,
+    advise_stop_on_exchange,
+    is_passed,
+    stop_reason,
+)
 from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
 from freqtrade_quant_plugin.adapters.parameters import (
     Tunable,
@@ -54,6 +66,8 @@ from freqtrade_quant_plugin.adapters.parameters import (
     explicit_setting_paths,
 )
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
+from freqtrade_quant_plugin.adapters.staleness import StaleCandles, newest_closed_opens
+from freqtrade_quant_plugin.adapters.state_recovery import StateRecovery
 from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
 from freqtrade_quant_plugin.core.costs import BPS, CostConfig, CostModel
 from freqtrade_quant_plugin.core.enrichment import format_trade_log_message
@@ -67,8 +81,6 @@ from freqtrade_quant_plugin.core.sizing import (
     plan_position,
 )
 from freqtrade_quant_plugin.core.stop_levels import (
-    BREAKEVEN,
-    TRAILING,
     StopLevel,
     StopRules,
     current_stop,
@@ -81,7 +93,6 @@ TAKE_PROFIT = "take_profit"
 MAX_DURATION = "max_duration"
 # regime -> the number plotted in the `regime_code` column (UNKNOWN is -1)
 REGIME_CODES: dict[str, int] = {regime: code for code, regime in enumerate(REGIMES)}
-_STOP_EXIT_REASONS = {BREAKEVEN: "breakeven_stop", TRAILING: "trailing_stop"}
 # Run modes whose sizes are meant as real positions (min_risk_fraction applies).
 _SIZING_MODES = (RunMode.LIVE, RunMode.DRY_RUN, RunMode.BACKTEST, RunMode.HYPEROPT)
 # Runs whose SPEC 8 records are collected in memory: the backtest export, NetRHyperOptLoss.
@@ -142,6 +153,13 @@ class QuantStrategy(IStrategy):
         self._pending: dict[tuple[str, bool], _PendingEntry] = {}
         self._entry_records: dict[int, dict[str, Any]] = {}
         self._last_loop_time: datetime | None = None
+        self._passed_stops = PassedStops()
+        self._recovery = StateRecovery(
+            self,
+            rules_for=lambda regime: self.stop_rules(regime, self.effective_settings()),
+            refill=self._refill_entry,
+            use_database=self._is_live,
+        )
 
     # ----------------------------------------------------------------- start-up and runs
     @property
@@ -151,6 +169,13 @@ class QuantStrategy(IStrategy):
     @property
     def _is_live(self) -> bool:
         return self._runmode in (RunMode.LIVE, RunMode.DRY_RUN)
+
+    @property
+    def _stop_on_exchange_live(self) -> bool:
+        """Freqtrade leaves stops to the exchange order (and never checks them itself)."""
+        return bool(self.order_types.get("stoploss_on_exchange")) and not self.config.get(
+            "dry_run", True
+        )
 
     @property
     def _is_simulated(self) -> bool:
@@ -170,15 +195,22 @@ class QuantStrategy(IStrategy):
                 "defined regime: raise startup_candle_count"
             )
         self._timeframe_seconds = timeframe_to_seconds(self.timeframe)
+        self._stale_candles = StaleCandles(self._timeframe_seconds, entry_blocks(self))
+        if self._runmode == RunMode.LIVE:
+            advise_stop_on_exchange(self.order_types, bool(self.config.get("dry_run")))
         self._reset_run_state()
         self.pair_performance = PairPerformanceHooks(self, self.quant_settings, self._risk_money)
 
+    @blocks_entries_on_failure
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
         # A new run (trade ids start again at 1): hyperopt reruns backtests on the same
         # object (time goes backwards) or on a fresh copy in a worker process (first loop).
         if self._last_loop_time is None or current_time < self._last_loop_time:
             self._reset_run_state()
         self._last_loop_time = current_time
+        if self._is_live:
+            pairs = self.dp.current_whitelist()
+            self._stale_candles.update(self, newest_closed_opens(self, pairs), current_time)
         self.pair_performance.bot_loop_start(current_time)
 
     def informative_pairs(self) -> list[tuple[str, str]]:
@@ -187,6 +219,7 @@ class QuantStrategy(IStrategy):
 
     def _reset_run_state(self) -> None:
         self._states.clear()
+        self._recovery.clear()
         self._pending.clear()
         self._entry_records.clear()
         self._last_loop_time = None
@@ -296,6 +329,7 @@ class QuantStrategy(IStrategy):
         mmr = maintenance_margin_rate(self.dp._exchange, pair, notional)
         return max_leverage_for_stop(stop_fraction, mmr)
 
+    @fail_closed(1.0, "leverage 1")
     def leverage(
         self,
         pair: str,
@@ -325,6 +359,8 @@ class QuantStrategy(IStrategy):
             )
         return max(1.0, math.floor(min(wanted, safe) * 100) / 100)
 
+    @fail_closed(0.0, "no entry (stake 0)")
+    @gated_entries
     def custom_stake_amount(
         self,
         pair: str,
@@ -493,6 +529,11 @@ class QuantStrategy(IStrategy):
         return PaperTerms(rules, breakeven)
 
     # ----------------------------------------------------------------- fills
+    @fail_closed(
+        None,
+        "an entry without its state gets a stop rebuilt from the trade DB or exits; "
+        "an exit may lack its SPEC 8 fields",
+    )
     def order_filled(
         self, pair: str, trade: Trade, order: Order, current_time: datetime, **kwargs: Any
     ) -> None:
@@ -508,8 +549,8 @@ class QuantStrategy(IStrategy):
             pending = self._rebuild_pending(trade)
             if pending is None:
                 logger.warning(
-                    "%s: entry filled without a known regime: only the static stoploss "
-                    "protects trade %s",
+                    "%s: entry filled without a known regime: trade %s gets a stop rebuilt "
+                    "from the trade DB or exits",
                     trade.pair,
                     trade.id,
                 )
@@ -568,6 +609,11 @@ class QuantStrategy(IStrategy):
         else:
             self._entry_records[state.trade_id] = record
         self.log_decision(format_trade_log_message(record, "ENTRY"))
+
+    def _refill_entry(self, trade: Trade) -> EntryState | None:
+        """A late entry fill for a trade whose state was lost (`state_recovery`)."""
+        self._on_entry_filled(trade)
+        return self._states.get(trade, use_database=False)
 
     def _rebuild_pending(self, trade: Trade) -> _PendingEntry | None:
         """Sizing facts of an entry placed before a restart (or forced): from its signal row."""
@@ -650,8 +696,7 @@ class QuantStrategy(IStrategy):
         reason = trade.exit_reason or ""
         if reason != "trailing_stop_loss":
             return reason
-        level = self._stop_level(trade, state, None, current_time)
-        return _STOP_EXIT_REASONS.get(level.stage, "stop_loss")
+        return stop_reason(self._stop_level(trade, state, None, current_time))
 
     def _stop_level(
         self, trade: Trade, state: EntryState, current_rate: float | None, current_time: datetime
@@ -669,7 +714,12 @@ class QuantStrategy(IStrategy):
         )
 
     def _trade_state(self, trade: Trade) -> EntryState | None:
-        return self._states.get(trade, use_database=self._is_live)
+        state = self._states.get(trade, use_database=self._is_live)
+        if state is None:
+            state = self._recovery.recover(trade)
+            if state is not None:
+                self._states.put(state)
+        return state
 
     @staticmethod
     def _best_price(trade: Trade, state: EntryState, current_rate: float | None) -> float:
@@ -681,6 +731,10 @@ class QuantStrategy(IStrategy):
         return min(prices) if state.is_short else max(prices)
 
     # ----------------------------------------------------------------- exits
+    @fail_closed(
+        lambda self, call: self._recovery.stop_failed(call["trade"]),
+        "the trade keeps Freqtrade's last stop if it is a plugin stop, else it exits",
+    )
     def custom_stoploss(
         self,
         pair: str,
@@ -700,10 +754,17 @@ class QuantStrategy(IStrategy):
         # re-rounded copy of the same stop would mislabel an initial stop-out.
         if not after_fill and (level.price - trade.stop_loss) * sign <= 0:
             return None
+        if self._is_live and is_passed(level.price, current_rate, state.is_short):
+            # A distance from the price cannot express a passed stop (Freqtrade ignores 0).
+            return self._passed_stops.passed_stop_distance(trade, level, current_rate)
         return stoploss_from_absolute(
             level.price, current_rate, is_short=state.is_short, leverage=state.leverage
         )
 
+    @fail_closed(
+        lambda self, call: self._recovery.exit_reason(call["trade"], self.stoploss),
+        "the trade exits if only the static backstop protects it, else keeps its stop",
+    )
     def custom_exit(
         self,
         pair: str,
@@ -714,8 +775,16 @@ class QuantStrategy(IStrategy):
         **kwargs: Any,
     ) -> str | None:
         state = self._trade_state(trade)
-        if state is None:
-            return None
+        unprotected = self._recovery.unprotected_exit(trade, state, self.stoploss)
+        if unprotected or state is None:
+            return unprotected
+        if self._is_live:
+            level = self._stop_level(trade, state, current_rate, current_time)
+            reason = self._passed_stops.stop_exit_reason(
+                trade, level, current_rate, self._stop_on_exchange_live
+            )
+            if reason:
+                return reason
         if current_time - trade.open_date_utc >= timedelta(hours=state.rules.max_duration_hours):
             return MAX_DURATION
         sign = -1.0 if state.is_short else 1.0
@@ -731,6 +800,7 @@ class QuantStrategy(IStrategy):
                     return None
         return TAKE_PROFIT
 
+    @fail_closed(lambda self, call: call["proposed_rate"], "Freqtrade's exit price")
     def custom_exit_price(
         self,
         pair: str,

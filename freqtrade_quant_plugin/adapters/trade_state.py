@@ -87,7 +87,7 @@ class TradeStateCache:
             state = _load(trade)
             if state is None:
                 logger.warning(
-                    "Trade %s has no stored entry state (%s): only the static stoploss protects it",
+                    "Trade %s has no readable entry state (%s): rebuilding its stop",
                     trade.id,
                     STATE_KEY,
                 )

@@ -71,6 +71,7 @@ from freqtrade_quant_plugin.adapters.state_recovery import StateRecovery
 from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
 from freqtrade_quant_plugin.core.costs import BPS, CostConfig, CostModel
 from freqtrade_quant_plugin.core.enrichment import format_trade_log_message
+from freqtrade_quant_plugin.core.layered_rules import layered_risk_config, layered_stop_rules
 from freqtrade_quant_plugin.core.paper_trading import PaperTerms
 from freqtrade_quant_plugin.core.regime import REGIMES, UNKNOWN, RegimeDetector
 from freqtrade_quant_plugin.core.settings import QuantSettings
@@ -132,12 +133,19 @@ class QuantStrategy(IStrategy):
     # Hyperopt parameters that stand for settings: attribute name -> setting path
     # (see adapters/parameters.py for the precedence).
     quant_parameters: ClassVar[dict[str, str]] = {}
+    # Layers (core/layers.py) this strategy always runs without, e.g. the static twin's
+    # REGIME_LAYERS. They stay off whatever the settings say; settings can turn more off.
+    quant_layers_off: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: dict) -> None:
         super().__init__(config)
         section = config.get("quant")
         try:
-            self.quant_settings = QuantSettings.load(section, os.environ)
+            settings = QuantSettings.load(section, os.environ)
+            if self.quant_layers_off:
+                layers = settings.layers.without(*self.quant_layers_off)
+                settings = dataclasses.replace(settings, layers=layers)
+            self.quant_settings = settings
             startup = config.get("startup_candle_count", self.startup_candle_count)
             self.quant_settings.check_startup_candles(startup, type(self).__name__)
         except QuantConfigError as error:
@@ -255,15 +263,17 @@ class QuantStrategy(IStrategy):
         return from_file or from_strategy_dict or running
 
     def stop_rules(self, regime: str, settings: QuantSettings) -> StopRules:
-        """Exit rules of a trade entered in `regime` (the static twin overrides this)."""
-        return StopRules.from_exit_params(settings.exit_policy[regime])
+        """Exit rules of a trade entered in `regime`, as the layer switches leave them."""
+        return layered_stop_rules(settings, regime)
 
     def sizing_risk_config(self, settings: QuantSettings) -> RiskConfig:
-        """Risk settings used for sizing, regime multipliers included."""
-        return settings.risk
+        """Risk settings used for sizing; regime multipliers 1.0 with regime_sizing off."""
+        return layered_risk_config(settings)
 
     def pair_risk_modifier(self, pair: str) -> float:
-        """The pair's performance-based risk scale (SPEC 7), from its closed trades."""
+        """The pair's performance-based risk scale (SPEC 7); 1.0 with the layer off."""
+        if not self.quant_settings.layers.pair_risk_modifier:
+            return 1.0
         return self.pair_performance.risk_modifier(pair)
 
     def _risk_money(self, trade: Trade) -> float | None:
@@ -416,6 +426,7 @@ class QuantStrategy(IStrategy):
             config=risk_config,
             cost_model=self._cost_model(settings, self._fee_rate(pair, settings)),
             candle_volume=row.volume,
+            cost_gate=settings.layers.cost_gate,
         )
         if plan.skip_reason:
             self.log_decision("%s: no %s entry: %s", pair, side, plan.skip_reason)
@@ -510,6 +521,7 @@ class QuantStrategy(IStrategy):
             config=self.sizing_risk_config(settings),
             cost_model=cost_model,
             candle_volume=row.volume,
+            cost_gate=settings.layers.cost_gate,
         )
         if plan.skip_reason:
             logger.debug("No paper trade for %s: %s", pair, plan.skip_reason)
@@ -785,7 +797,8 @@ class QuantStrategy(IStrategy):
             )
             if reason:
                 return reason
-        if current_time - trade.open_date_utc >= timedelta(hours=state.rules.max_duration_hours):
+        hours = state.rules.max_duration_hours
+        if math.isfinite(hours) and current_time - trade.open_date_utc >= timedelta(hours=hours):
             return MAX_DURATION
         sign = -1.0 if state.is_short else 1.0
         if (self._best_price(trade, state, current_rate) - state.take_profit_price) * sign < 0:

@@ -7,6 +7,7 @@ checks the decision that layer owns, on real entries and paper trades alike.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from types import SimpleNamespace
 
@@ -17,13 +18,21 @@ from test_pair_paper_engine import (  # noqa: F401  (backtest_mode is a fixture)
     FakeDataProvider,
     backtest_mode,
 )
-from test_paper_twin import BALANCE, FEE, PAIR, strategies, trending_frame  # noqa: F401
+from test_paper_twin import BALANCE, FEE, PAIR, STRATEGY_FILE, trending_frame
 
 from freqtrade_quant_plugin.adapters.pair_tracker import get_tracker
 from freqtrade_quant_plugin.core.layers import LAYER_NAMES, REGIME_LAYERS
 from freqtrade_quant_plugin.core.stop_levels import StopRules
 
 pytestmark = pytest.mark.usefixtures("backtest_mode")
+
+
+@pytest.fixture
+def strategies():
+    spec = importlib.util.spec_from_file_location("quant_regime_strategy_layers", STRATEGY_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def started(strategy_class, frame, off: tuple[str, ...] = (), quant: dict | None = None):

@@ -88,7 +88,7 @@ def backtest(tmp_path_factory, offline_server, market_datadir) -> Backtest:
     export = zip_path.with_name(zip_path.name.removesuffix(".zip") + ".quant.json")
     records = {
         (row["pair"], datetime.fromisoformat(row["open_date"])): row
-        for row in json.loads(export.read_text())
+        for row in json.loads(export.read_text())["trades"]
     }
     with zipfile.ZipFile(zip_path) as archive:
         (name,) = [
@@ -150,7 +150,7 @@ def test_backtest_report_reads_skipped_counts(backtest: Backtest, tmp_path: Path
     shutil.copy(backtest.zip_path, copy)
     export = backtest.zip_path.with_name(copy.name.removesuffix(".zip") + ".quant.json")
     document = {
-        "trades": json.loads(export.read_text()),
+        "trades": json.loads(export.read_text())["trades"],
         "skipped": {"cost_gate": 7, "unknown_regime": 3},
     }
     (tmp_path / export.name).write_text(json.dumps(document))

@@ -77,7 +77,8 @@ MULTIPLIERS = {
 class BacktestRun:
     name: str
     output: str
-    records: list[dict]  # the plugin's .quant.json
+    records: list[dict]  # the plugin's .quant.json: its trades
+    export: dict  # the whole .quant.json: trades, skipped, summary
     trades: dict[tuple[str, datetime], dict]  # Freqtrade's result trades by (pair, open date)
 
     def trade_of(self, record: dict) -> dict:
@@ -140,10 +141,12 @@ def _backtest(
         ]
         stats = json.loads(archive.read(name))
     trades = stats["strategy"][strategy]["trades"]
+    document = json.loads(export.read_text())
     return BacktestRun(
         name=root.name,
         output=output,
-        records=json.loads(export.read_text()),
+        records=document["trades"],
+        export=document,
         trades={(t["pair"], datetime.fromisoformat(t["open_date"])): t for t in trades},
     )
 

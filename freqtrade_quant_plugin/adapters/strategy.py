@@ -41,7 +41,8 @@ from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 from pandas import DataFrame
 
-from freqtrade_quant_plugin.adapters import trade_records
+from freqtrade_quant_plugin.adapters import entry_summary, trade_records
+from freqtrade_quant_plugin.adapters.entry_summary import EntrySummary
 from freqtrade_quant_plugin.adapters.exchange_facts import (
     freqtrade_fee_rate,
     maintenance_margin_rate,
@@ -59,6 +60,7 @@ from freqtrade_quant_plugin.adapters.live_stops import (
     stop_reason,
 )
 from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
+from freqtrade_quant_plugin.adapters.pair_tracker import DISABLED, REENABLED
 from freqtrade_quant_plugin.adapters.parameters import (
     Tunable,
     apply_overrides,
@@ -66,6 +68,7 @@ from freqtrade_quant_plugin.adapters.parameters import (
     explicit_setting_paths,
 )
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
+from freqtrade_quant_plugin.adapters.staleness import SOURCE as STALE_SOURCE
 from freqtrade_quant_plugin.adapters.staleness import StaleCandles, newest_closed_opens
 from freqtrade_quant_plugin.adapters.state_recovery import StateRecovery
 from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
@@ -76,6 +79,9 @@ from freqtrade_quant_plugin.core.paper_trading import PaperTerms
 from freqtrade_quant_plugin.core.regime import REGIMES, UNKNOWN, RegimeDetector
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.sizing import (
+    SKIP_COST_GATE,
+    SKIP_REGIME,
+    PositionPlan,
     RiskConfig,
     dust_reason,
     max_leverage_for_stop,
@@ -162,6 +168,7 @@ class QuantStrategy(IStrategy):
         self._entry_records: dict[int, dict[str, Any]] = {}
         self._last_loop_time: datetime | None = None
         self._passed_stops = PassedStops()
+        self.entry_summary = EntrySummary()
         self._recovery = StateRecovery(
             self,
             rules_for=lambda regime: self.stop_rules(regime, self.effective_settings()),
@@ -219,7 +226,11 @@ class QuantStrategy(IStrategy):
         if self._is_live:
             pairs = self.dp.current_whitelist()
             self._stale_candles.update(self, newest_closed_opens(self, pairs), current_time)
-        self.pair_performance.bot_loop_start(current_time)
+        for event in self.pair_performance.bot_loop_start(current_time):
+            if event.kind == DISABLED:
+                self.entry_summary.pairs_disabled += 1
+            elif event.kind == REENABLED:
+                self.entry_summary.pairs_reenabled += 1
 
     def informative_pairs(self) -> list[tuple[str, str]]:
         """Disabled pairs stay informative: their signals feed paper trades (SPEC 7)."""
@@ -231,8 +242,10 @@ class QuantStrategy(IStrategy):
         self._pending.clear()
         self._entry_records.clear()
         self._last_loop_time = None
+        self.entry_summary = EntrySummary()
         if self._runmode in _RECORDED_RUNS:
             trade_records.start_collecting(self.get_strategy_name())
+            self.entry_summary = entry_summary.start(self.get_strategy_name())
 
     # ----------------------------------------------------------------- settings
     def effective_settings(self, section: str = "") -> QuantSettings:
@@ -369,7 +382,17 @@ class QuantStrategy(IStrategy):
             )
         return max(1.0, math.floor(min(wanted, safe) * 100) / 100)
 
-    @fail_closed(0.0, "no entry (stake 0)")
+    def _failed_entry(self, call: dict[str, Any]) -> float:
+        """custom_stake_amount's answer when it raised: no entry, counted as an error."""
+        self.entry_summary.skip(entry_summary.ERROR)
+        return 0.0
+
+    def note_blocked_entry(self, source: str) -> None:
+        """An entry refused by an entry block (`gated_entries`): stale data or a failure."""
+        stale = source == STALE_SOURCE
+        self.entry_summary.skip(entry_summary.STALE_DATA if stale else entry_summary.ERROR)
+
+    @fail_closed(_failed_entry, "no entry (stake 0)")
     @gated_entries
     def custom_stake_amount(
         self,
@@ -389,6 +412,7 @@ class QuantStrategy(IStrategy):
         row = self._signal_row(pair, current_time)
         if row is None:
             self.log_decision("%s: no %s entry: the signal candle's regime is UNKNOWN", pair, side)
+            self.entry_summary.skip(entry_summary.UNKNOWN_REGIME)
             return 0.0
         settings = self.effective_settings()
         rules = self.stop_rules(row.regime, settings)
@@ -396,6 +420,7 @@ class QuantStrategy(IStrategy):
         target_distance = rules.k2_TP * row.atr
         if is_short and current_rate - target_distance <= 0:
             self.log_decision("%s: no short entry: the take-profit would lie at or below 0", pair)
+            self.entry_summary.skip(entry_summary.INVALID_STOP)
             return 0.0
         if self.config.get("trading_mode") == TradingMode.FUTURES and leverage > 1.0:
             balance_notional = self.wallets.get_total_stake_amount() * leverage
@@ -407,6 +432,7 @@ class QuantStrategy(IStrategy):
                     leverage,
                     safe,
                 )
+                self.entry_summary.skip(entry_summary.LEVERAGE)
                 return 0.0
         risk_config = self.sizing_risk_config(settings)
         if self._runmode not in _SIZING_MODES:
@@ -430,6 +456,7 @@ class QuantStrategy(IStrategy):
         )
         if plan.skip_reason:
             self.log_decision("%s: no %s entry: %s", pair, side, plan.skip_reason)
+            self._count_plan_skip(plan, risk_config.max_cost_in_R)
             return 0.0
         if plan.size * stop_distance < plan.risk_money * (1 - 1e-9):
             self.log_decision(
@@ -450,6 +477,7 @@ class QuantStrategy(IStrategy):
                 max_stake,
             )
             stake = max_stake
+            self.entry_summary.stakes_clamped += 1
             cause = f"the stake was clamped to the available maximum {max_stake:.2f}"
         # Judged on what a stop-out would lose after every cut (cost gate, clamp, precision):
         # a position far below its planned risk is dust, whatever made it small.
@@ -459,6 +487,7 @@ class QuantStrategy(IStrategy):
         )
         if dust:
             self.log_decision("%s: no %s entry: %s", pair, side, dust)
+            self.entry_summary.skip(entry_summary.DUST)
             return 0.0
         if min_stake and stake < min_stake:
             self.log_decision(
@@ -469,6 +498,7 @@ class QuantStrategy(IStrategy):
                 stake,
                 min_stake,
             )
+            self.entry_summary.skip(entry_summary.BELOW_MIN_STAKE)
             return 0.0
         multiplier = risk_config.regime_multiplier(row.volatility_regime)
         self._pending[(pair, is_short)] = _PendingEntry(
@@ -480,6 +510,16 @@ class QuantStrategy(IStrategy):
             risk_modifier=modifier,
         )
         return stake
+
+    def _count_plan_skip(self, plan: PositionPlan, max_cost_in_R: float) -> None:
+        if plan.skip_kind == SKIP_COST_GATE:
+            self.entry_summary.max_cost_in_R = max_cost_in_R
+            cost = plan.cost.cost_in_R if plan.cost is not None else None
+            self.entry_summary.skip(entry_summary.COST_GATE, cost)
+        elif plan.skip_kind == SKIP_REGIME:
+            self.entry_summary.skip(entry_summary.UNKNOWN_REGIME)
+        else:
+            self.entry_summary.skip(entry_summary.INVALID_STOP)
 
     def _amount_at_precision(self, pair: str, amount: float) -> float:
         """The amount Freqtrade will order: truncated to the market's amount precision.
@@ -615,6 +655,7 @@ class QuantStrategy(IStrategy):
             rules=rules,
         )
         self._states.put(state)
+        self.entry_summary.taken += 1
         record = trade_records.entry_record(state)
         if self._is_live:
             trade_records.store_on_trade(trade, {STATE_KEY: state.to_dict(), **record})

@@ -135,4 +135,4 @@ def print_summary(by_strategy: dict[str, dict[str, Any]]) -> None:
         console.print(table)
         message = no_trades_message(summary)
         if message:
-            console.print(message)
+            console.print(message, soft_wrap=True, markup=False, highlight=False)

@@ -174,3 +174,52 @@ def test_the_twins_layers_stay_off_and_settings_can_add_more(strategies):
     assert not layers.breakeven  # declared off by the twin: a setting cannot turn it on
     assert set(layers.off) == {*REGIME_LAYERS, "cost_gate"}
     assert set(LAYER_NAMES) - set(layers.off) == {"time_exit", "pair_disabling"}
+
+
+def _stake(strategy, frame, *, max_stake: float = 1e9, min_stake: float | None = None) -> float:
+    return strategy.custom_stake_amount(
+        pair=PAIR,
+        current_time=frame["date"][7].to_pydatetime(),
+        current_rate=100.0,
+        proposed_stake=10.0,
+        min_stake=min_stake,
+        max_stake=max_stake,
+        leverage=1.0,
+        entry_tag=None,
+        side="long",
+    )
+
+
+def test_the_summary_counts_each_skip_by_its_reason(strategies):
+    gated = started(strategies.QuantRegimeStrategy, costly_frame())
+    assert _stake(gated, costly_frame()) == 0.0
+    summary = gated.entry_summary.to_dict()
+    assert summary["skipped"] == {"cost_gate": 1}
+    assert summary["median_refused_cost_in_R"] > summary["max_cost_in_R"] == 0.15
+    # The same entry with the gate off is taken (sized): nothing refused for cost.
+    ungated = started(strategies.QuantRegimeStrategy, costly_frame(), ("cost_gate",))
+    assert _stake(ungated, costly_frame()) > 0
+    assert ungated.entry_summary.to_dict()["skipped"] == {}
+
+    normal = started(strategies.QuantRegimeStrategy, trending_frame())
+    assert _stake(normal, trending_frame(), min_stake=1e8) == 0.0
+    assert _stake(normal, trending_frame(), max_stake=1.0) == 0.0  # clamped to dust
+    assert normal.entry_summary.to_dict()["skipped"] == {"below_min_stake": 1, "dust": 1}
+    assert normal.entry_summary.stakes_clamped == 1
+
+
+def test_no_trades_message_names_every_reason():
+    from freqtrade_quant_plugin.adapters.entry_summary import EntrySummary, no_trades_message
+
+    summary = EntrySummary()
+    for cost in (0.2, 0.31, 0.5):
+        summary.skip("cost_gate", cost)
+    summary.skip("unknown_regime")
+    summary.max_cost_in_R = 0.15
+    assert no_trades_message(summary.to_dict()) == (
+        "No trades: 4 entry signals, all skipped: cost gate 3 (median cost 0.31 R > "
+        "max_cost_in_R 0.15), UNKNOWN regime 1"
+    )
+    assert "no entry signal" in no_trades_message(EntrySummary().to_dict())
+    summary.taken = 1
+    assert no_trades_message(summary.to_dict()) is None

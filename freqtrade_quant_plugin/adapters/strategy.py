@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 import numpy as np
 from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_seconds
-from freqtrade.persistence import Order, Trade
-from freqtrade.strategy import IStrategy, stoploss_from_absolute
+from freqtrade.persistence import Trade
+from freqtrade.strategy import IStrategy
 from pandas import DataFrame
 
 from freqtrade_quant_plugin.adapters import entry_summary, trade_records
@@ -47,16 +46,15 @@ from freqtrade_quant_plugin.adapters.entry_summary import EntrySummary
 from freqtrade_quant_plugin.adapters.exchange_facts import (
     freqtrade_fee_rate,
 )
+from freqtrade_quant_plugin.adapters.exit_callbacks import ExitCallbacks
 from freqtrade_quant_plugin.adapters.fail_closed import (
     blocks_entries_on_failure,
     entry_blocks,
-    fail_closed,
 )
+from freqtrade_quant_plugin.adapters.fill_records import RECORDED_RUNS, FillRecords
 from freqtrade_quant_plugin.adapters.live_stops import (
     PassedStops,
     advise_stop_on_exchange,
-    is_passed,
-    stop_reason,
 )
 from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
 from freqtrade_quant_plugin.adapters.pair_tracker import DISABLED, REENABLED
@@ -69,9 +67,8 @@ from freqtrade_quant_plugin.adapters.parameters import (
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
 from freqtrade_quant_plugin.adapters.staleness import StaleCandles, newest_closed_opens
 from freqtrade_quant_plugin.adapters.state_recovery import StateRecovery
-from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
-from freqtrade_quant_plugin.core.costs import BPS, CostConfig, CostModel
-from freqtrade_quant_plugin.core.enrichment import format_trade_log_message
+from freqtrade_quant_plugin.adapters.trade_state import TradeStateCache
+from freqtrade_quant_plugin.core.costs import CostConfig, CostModel
 from freqtrade_quant_plugin.core.layered_rules import layered_risk_config, layered_stop_rules
 from freqtrade_quant_plugin.core.paper_trading import PaperTerms
 from freqtrade_quant_plugin.core.regime import REGIMES, UNKNOWN, RegimeDetector
@@ -81,23 +78,17 @@ from freqtrade_quant_plugin.core.sizing import (
     plan_position,
 )
 from freqtrade_quant_plugin.core.stop_levels import (
-    StopLevel,
     StopRules,
-    current_stop,
 )
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 
 logger = logging.getLogger(__name__)
 
-TAKE_PROFIT = "take_profit"
-MAX_DURATION = "max_duration"
 # regime -> the number plotted in the `regime_code` column (UNKNOWN is -1)
 REGIME_CODES: dict[str, int] = {regime: code for code, regime in enumerate(REGIMES)}
-# Runs whose SPEC 8 records are collected in memory: the backtest export, NetRHyperOptLoss.
-_RECORDED_RUNS = (RunMode.BACKTEST, RunMode.HYPEROPT)
 
 
-class QuantStrategy(EntrySizing, IStrategy):
+class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
     """Base class: regime detection, risk sizing, regime exits and trade enrichment."""
 
     INTERFACE_VERSION = 3
@@ -223,7 +214,7 @@ class QuantStrategy(EntrySizing, IStrategy):
         self._entry_records.clear()
         self._last_loop_time = None
         self.entry_summary = EntrySummary()
-        if self._runmode in _RECORDED_RUNS:
+        if self._runmode in RECORDED_RUNS:
             trade_records.start_collecting(self.get_strategy_name())
             self.entry_summary = entry_summary.start(self.get_strategy_name())
 
@@ -371,297 +362,3 @@ class QuantStrategy(EntrySizing, IStrategy):
             logger.debug("No breakeven for a paper trade of %s: %s", pair, error)
             breakeven = None
         return PaperTerms(rules, breakeven)
-
-    # ----------------------------------------------------------------- fills
-    @fail_closed(
-        None,
-        "an entry without its state gets a stop rebuilt from the trade DB or exits; "
-        "an exit may lack its SPEC 8 fields",
-    )
-    def order_filled(
-        self, pair: str, trade: Trade, order: Order, current_time: datetime, **kwargs: Any
-    ) -> None:
-        if order.ft_order_side == trade.entry_side:
-            if trade.nr_of_successful_entries == 1:
-                self._on_entry_filled(trade)
-        elif not trade.is_open or order.safe_amount_after_fee >= trade.amount:
-            self._on_exit_filled(trade, order, current_time)
-
-    def _on_entry_filled(self, trade: Trade) -> None:
-        pending = self._pending.pop((trade.pair, bool(trade.is_short)), None)
-        if pending is None:
-            pending = self._rebuild_pending(trade)
-            if pending is None:
-                logger.warning(
-                    "%s: entry filled without a known regime: trade %s gets a stop rebuilt "
-                    "from the trade DB or exits",
-                    trade.pair,
-                    trade.id,
-                )
-                return
-        row, rules = pending.row, pending.rules
-        sign = -1.0 if trade.is_short else 1.0
-        entry = float(trade.open_rate)
-        size = float(trade.amount)
-        stop = entry - sign * rules.k1_SL * row.atr
-        cost_model = self._cost_model(self.effective_settings(), float(trade.fee_open))
-        breakeven = None
-        if rules.breakeven_R is not None:
-            try:
-                breakeven = cost_model.breakeven_price(
-                    entry,
-                    stop,
-                    size,
-                    row.atr,
-                    action="SHORT" if trade.is_short else "LONG",
-                    candle_volume=row.volume,
-                )
-            except ValueError as error:
-                logger.warning(
-                    "%s: no breakeven stop for trade %s: %s", trade.pair, trade.id, error
-                )
-        notional = entry * size
-        state = EntryState(
-            trade_id=int(trade.id),
-            pair=trade.pair,
-            is_short=bool(trade.is_short),
-            regime=row.regime,
-            volatility_regime=row.volatility_regime,
-            atr=row.atr,
-            signal_date=row.date,
-            entry_price=entry,
-            size=size,
-            leverage=float(trade.leverage or 1.0),
-            stop_price=stop,
-            take_profit_price=entry + sign * rules.k2_TP * row.atr,
-            breakeven_price=breakeven,
-            risk_money=size * abs(entry - stop),
-            planned_risk_money=pending.planned_risk_money,
-            balance=pending.balance,
-            regime_multiplier=pending.regime_multiplier,
-            risk_modifier=pending.risk_modifier,
-            entry_slippage=notional
-            * cost_model.slippage_bps(entry, row.atr, notional, row.volume)
-            / BPS,
-            candle_volume=row.volume,
-            rules=rules,
-        )
-        self._states.put(state)
-        self.entry_summary.taken += 1
-        record = trade_records.entry_record(state)
-        if self._is_live:
-            trade_records.store_on_trade(trade, {STATE_KEY: state.to_dict(), **record})
-        else:
-            self._entry_records[state.trade_id] = record
-        self.log_decision(format_trade_log_message(record, "ENTRY"))
-
-    def _refill_entry(self, trade: Trade) -> EntryState | None:
-        """A late entry fill for a trade whose state was lost (`state_recovery`)."""
-        self._on_entry_filled(trade)
-        return self._states.get(trade, use_database=False)
-
-    def _rebuild_pending(self, trade: Trade) -> _PendingEntry | None:
-        """Sizing facts of an entry placed before a restart (or forced): from its signal row."""
-        row = self._signal_row(trade.pair, trade.open_date_utc)
-        if row is None:
-            return None
-        settings = self.effective_settings()
-        risk_config = self.sizing_risk_config(settings)
-        multiplier = risk_config.regime_multiplier(row.volatility_regime)
-        modifier = self.pair_risk_modifier(trade.pair)
-        balance = self.wallets.get_total_stake_amount() if self.wallets else 0.0
-        return _PendingEntry(
-            row=row,
-            rules=self.stop_rules(row.regime, settings),
-            planned_risk_money=balance * risk_config.risk_per_trade * multiplier * modifier,
-            balance=balance,
-            regime_multiplier=multiplier,
-            risk_modifier=modifier,
-        )
-
-    def _on_exit_filled(self, trade: Trade, order: Order, current_time: datetime) -> None:
-        state = self._trade_state(trade)
-        if state is None:
-            return
-        sign = -1.0 if state.is_short else 1.0
-        exit_price = float(order.safe_price)
-        amount = float(order.safe_filled or trade.amount)
-        fee_close = float(trade.fee_close if trade.fee_close is not None else trade.fee_open)
-        fees = state.entry_price * amount * float(trade.fee_open) + exit_price * amount * fee_close
-        if self._is_live:
-            # Real fills carry their slippage: measure it, never subtract a model again.
-            slippage = trade_records.measured_slippage(trade)
-        else:
-            cost_model = self._cost_model(self.effective_settings(), float(trade.fee_open))
-            exit_notional = exit_price * amount
-            exit_bps = cost_model.slippage_bps(
-                exit_price, state.atr, exit_notional, state.candle_volume
-            )
-            slippage = state.entry_slippage + exit_notional * exit_bps / BPS
-        best, worst = (
-            (trade.min_rate, trade.max_rate)
-            if state.is_short
-            else (
-                trade.max_rate,
-                trade.min_rate,
-            )
-        )
-        entry = self._entry_records.pop(state.trade_id, None) or trade_records.entry_record(state)
-        record = trade_records.exit_record(
-            entry,
-            exit_price=exit_price,
-            exit_reason=self._plugin_exit_reason(trade, state, current_time),
-            freqtrade_exit_reason=trade.exit_reason,
-            pnl=(exit_price - state.entry_price) * amount * sign,
-            fees=fees,
-            slippage=slippage,
-            funding=-float(trade.funding_fees or 0.0),
-            mfe=float(best) if best else None,
-            mae=float(worst) if worst else None,
-            duration_hours=(current_time - trade.open_date_utc).total_seconds() / 3600,
-            slippage_in_fills=self._is_live,
-        )
-        if self._is_live:
-            trade_records.store_on_trade(trade, {k: v for k, v in record.items() if k not in entry})
-        elif self._runmode in _RECORDED_RUNS:
-            trade_records.collect(
-                self.get_strategy_name(),
-                {
-                    "trade_id": state.trade_id,
-                    "pair": state.pair,
-                    "is_short": state.is_short,
-                    "open_date": trade_records.iso(trade.open_date_utc),
-                    "close_date": trade_records.iso(current_time),
-                    **record,
-                },
-            )
-        self.log_decision(format_trade_log_message(record, "EXIT"))
-
-    def _plugin_exit_reason(self, trade: Trade, state: EntryState, current_time: datetime) -> str:
-        reason = trade.exit_reason or ""
-        if reason != "trailing_stop_loss":
-            return reason
-        return stop_reason(self._stop_level(trade, state, None, current_time))
-
-    def _stop_level(
-        self, trade: Trade, state: EntryState, current_rate: float | None, current_time: datetime
-    ) -> StopLevel:
-        """Where the stop stands now: initial, breakeven or trailing (core.stop_levels)."""
-        return current_stop(
-            is_short=state.is_short,
-            entry_price=state.entry_price,
-            initial_stop=state.stop_price,
-            breakeven_price=state.breakeven_price,
-            atr=state.atr,
-            rules=state.rules,
-            best_price=self._best_price(trade, state, current_rate),
-            after_entry_candle=current_time > trade.open_date_utc,
-        )
-
-    def _trade_state(self, trade: Trade) -> EntryState | None:
-        state = self._states.get(trade, use_database=self._is_live)
-        if state is None:
-            state = self._recovery.recover(trade)
-            if state is not None:
-                self._states.put(state)
-        return state
-
-    @staticmethod
-    def _best_price(trade: Trade, state: EntryState, current_rate: float | None) -> float:
-        prices = [
-            p for p in (trade.min_rate if state.is_short else trade.max_rate, current_rate) if p
-        ]
-        if not prices:
-            return state.entry_price
-        return min(prices) if state.is_short else max(prices)
-
-    # ----------------------------------------------------------------- exits
-    @fail_closed(
-        lambda self, call: self._recovery.stop_failed(call["trade"]),
-        "the trade keeps Freqtrade's last stop if it is a plugin stop, else it exits",
-    )
-    def custom_stoploss(
-        self,
-        pair: str,
-        trade: Trade,
-        current_time: datetime,
-        current_rate: float,
-        current_profit: float,
-        after_fill: bool,
-        **kwargs: Any,
-    ) -> float | None:
-        state = self._trade_state(trade)
-        if state is None:
-            return None
-        level = self._stop_level(trade, state, current_rate, current_time)
-        sign = -1.0 if state.is_short else 1.0
-        # Only a real move is returned: Freqtrade marks any raise as trailing, and a
-        # re-rounded copy of the same stop would mislabel an initial stop-out.
-        if not after_fill and (level.price - trade.stop_loss) * sign <= 0:
-            return None
-        if self._is_live and is_passed(level.price, current_rate, state.is_short):
-            # A distance from the price cannot express a passed stop (Freqtrade ignores 0).
-            return self._passed_stops.passed_stop_distance(trade, level, current_rate)
-        return stoploss_from_absolute(
-            level.price, current_rate, is_short=state.is_short, leverage=state.leverage
-        )
-
-    @fail_closed(
-        lambda self, call: self._recovery.exit_reason(call["trade"], self.stoploss),
-        "the trade exits if only the static backstop protects it, else keeps its stop",
-    )
-    def custom_exit(
-        self,
-        pair: str,
-        trade: Trade,
-        current_time: datetime,
-        current_rate: float,
-        current_profit: float,
-        **kwargs: Any,
-    ) -> str | None:
-        state = self._trade_state(trade)
-        unprotected = self._recovery.unprotected_exit(trade, state, self.stoploss)
-        if unprotected or state is None:
-            return unprotected
-        if self._is_live:
-            level = self._stop_level(trade, state, current_rate, current_time)
-            reason = self._passed_stops.stop_exit_reason(
-                trade, level, current_rate, self._stop_on_exchange_live
-            )
-            if reason:
-                return reason
-        hours = state.rules.max_duration_hours
-        if math.isfinite(hours) and current_time - trade.open_date_utc >= timedelta(hours=hours):
-            return MAX_DURATION
-        sign = -1.0 if state.is_short else 1.0
-        if (self._best_price(trade, state, current_rate) - state.take_profit_price) * sign < 0:
-            return None
-        if self._is_simulated:
-            # The candle reached the target; if it also reached the stop, the backtest cannot
-            # know which came first and assumes the stop (as Freqtrade does for ROI).
-            candle = self._signals.candle_at(pair, current_time)
-            if candle is not None:
-                adverse = candle.high if state.is_short else candle.low
-                if (adverse - trade.stop_loss) * sign <= 0:
-                    return None
-        return TAKE_PROFIT
-
-    @fail_closed(lambda self, call: call["proposed_rate"], "Freqtrade's exit price")
-    def custom_exit_price(
-        self,
-        pair: str,
-        trade: Trade,
-        current_time: datetime,
-        proposed_rate: float,
-        current_profit: float,
-        exit_tag: str | None,
-        **kwargs: Any,
-    ) -> float:
-        if exit_tag != TAKE_PROFIT:
-            return proposed_rate
-        state = self._trade_state(trade)
-        if state is None:
-            return proposed_rate
-        if state.is_short:
-            return min(state.take_profit_price, proposed_rate)
-        return max(state.take_profit_price, proposed_rate)

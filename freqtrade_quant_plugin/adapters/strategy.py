@@ -1,22 +1,23 @@
 """`QuantStrategy`: the Freqtrade strategy base that carries the plugin's core into a bot.
 
 A user strategy inherits it, calls `super().populate_indicators(...)` first and writes its
-entry signals; the base does the rest:
+entry signals; the base does the rest. This module holds start-up, settings, indicators
+and paper-trade terms, and composes the callbacks of the other modules (mixins):
 
 - regime columns on every analysed frame (`RegimeDetector`), recorded per pair as arrays
   so callbacks look a candle up in O(log n) without pandas;
-- `custom_stake_amount`: risk-based size (SPEC 5) from the signal candle's regime and ATR,
-  skipped (stake 0, logged) on an UNKNOWN regime, a cost gate failure or a stake below
-  the exchange minimum - the stake is never raised beyond the risk;
-- `order_filled`: the entry's regime, ATR, stop, target, breakeven and size are fixed when
-  the entry fills (`trade_state`), with the SPEC 8 record and log line; the exit fill
-  completes the record and feeds the pair's performance;
-- `custom_stoploss`: initial stop k1 * ATR from the entry, set on the entry fill itself
-  (`after_fill`), so the entry candle already trades against the ATR stop and not the wide
-  static `stoploss`; then cost-aware breakeven and trailing (`stop_levels`);
-- `custom_exit`: "take_profit" at k2 * ATR and "max_duration"; `custom_exit_price` fills
-  the take-profit at its level;
-- `leverage` (futures): the wanted leverage, lowered so the stop lies before liquidation.
+- `entry_sizing`: `custom_stake_amount` (risk size, regime multipliers, pair risk
+  modifier, cost gate, dust, exchange minimum) and `leverage`;
+- `fill_records`: `order_filled` fixes the entry's state and SPEC 8 record, completes it
+  on the exit fill;
+- `exit_callbacks`: `custom_stoploss` (initial ATR stop set on the entry fill, breakeven,
+  trailing), `custom_exit` (take_profit, max_duration), `custom_exit_price`.
+
+Every layer follows the switches of `quant.layers` (core/layers.py) through
+`stop_rules`, `sizing_risk_config`, `pair_risk_modifier` and the cost-gate flag, for real
+entries and paper trades alike; a subclass can declare layers it always runs without
+(`quant_layers_off`, e.g. the static twin). Decisions are counted for the backtest
+summary (`entry_summary`).
 
 Exit reasons in the SPEC 8 records: take_profit, max_duration, stop_loss (initial stop),
 breakeven_stop and trailing_stop (Freqtrade reports both as trailing_stop_loss), or

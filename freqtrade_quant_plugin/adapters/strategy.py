@@ -143,6 +143,12 @@ class QuantStrategy(IStrategy):
         except QuantConfigError as error:
             # OperationalException: Freqtrade exits 0 on its own ConfigurationError.
             raise OperationalException(str(error)) from error
+        if self.quant_settings.layers.off:
+            logger.warning(
+                "quant.layers switches %s are validated but not yet applied by this version of "
+                "QuantStrategy: every layer still runs",
+                ", ".join(self.quant_settings.layers.off),
+            )
         self._explicit_paths = explicit_setting_paths(section, os.environ)
         self._warned_overrides: set[str] = set()
         self._effective: dict[str, tuple[tuple[Tunable, ...], QuantSettings]] = {}

@@ -20,6 +20,7 @@ from freqtrade_support import (
     write_freqtrade_config,
     write_synthetic_market,
 )
+from pair_db_support import fresh_postgres_database, postgres_bindir, postgres_cluster
 
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
 
@@ -67,3 +68,23 @@ def freqtrade_config(tmp_path: Path, request: pytest.FixtureRequest) -> Callable
         return write_freqtrade_config(tmp_path / name, port, overrides)
 
     return write
+
+
+@pytest.fixture(scope="module")
+def postgres_admin_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for one test module (skipped without the binaries)."""
+    if postgres_bindir() is None:
+        pytest.skip(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found; apt-get install postgresql"
+        )
+    pytest.importorskip("psycopg2", reason="psycopg2-binary is not installed")
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on an SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'trades.sqlite'}"
+    return fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))

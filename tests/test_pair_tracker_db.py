@@ -9,10 +9,7 @@ from hypothesis import strategies as st
 from pair_db_support import (
     add_trade,
     close_trade,
-    fresh_postgres_database,
     open_database,
-    postgres_bindir,
-    postgres_cluster,
 )
 
 from freqtrade_quant_plugin.adapters.pair_tracker import DISABLED, REENABLED, PairPerformanceTracker
@@ -25,24 +22,6 @@ CONFIG = SymbolPerformanceConfig(
     consecutive_loss_disable_threshold=3,
     consecutive_win_reenable_threshold=2,
 )
-
-
-@pytest.fixture(scope="module")
-def postgres_admin_url():
-    if postgres_bindir() is None:
-        pytest.skip(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found; apt-get install postgresql"
-        )
-    pytest.importorskip("psycopg2", reason="psycopg2-binary is not installed")
-    with postgres_cluster() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'trades.sqlite'}"
-    return fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
 
 
 def snapshot(tracker: PairPerformanceTracker) -> dict:

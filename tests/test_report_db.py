@@ -12,10 +12,7 @@ from freqtrade.persistence import PairLocks, Trade
 from pair_db_support import (
     T0,
     add_trade,
-    fresh_postgres_database,
     open_database,
-    postgres_bindir,
-    postgres_cluster,
 )
 from report_support import assert_figures
 from sqlalchemy import text
@@ -36,22 +33,6 @@ CONFIG = SymbolPerformanceConfig(
     consecutive_win_reenable_threshold=2,
 )
 EPOCH_T0 = int(T0.replace(tzinfo=UTC).timestamp())
-
-
-@pytest.fixture(scope="module")
-def postgres_admin_url():
-    if postgres_bindir() is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found")
-    pytest.importorskip("psycopg2", reason="psycopg2-binary is not installed")
-    with postgres_cluster() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'trades.sqlite'}"
-    return fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
 
 
 def _record(trade: Trade, regime: str, profit: float, risk: float, costs: tuple) -> dict:

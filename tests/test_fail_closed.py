@@ -24,7 +24,7 @@ from live_trade_support import (  # noqa: F401 (fixture)
     started_strategy,
 )
 
-from freqtrade_quant_plugin.adapters import strategy as strategy_module
+from freqtrade_quant_plugin.adapters import entry_sizing as sizing_module
 from freqtrade_quant_plugin.adapters.state_recovery import NO_STOP_STATE
 from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY
 
@@ -53,7 +53,7 @@ def _errors(caplog, text):
 def test_an_error_in_custom_stake_amount_means_no_entry(strategy_class, monkeypatch, caplog):
     strategy, frame, messages = started_strategy(strategy_class)
     assert _stake(strategy, frame) > 0
-    monkeypatch.setattr(strategy_module, "plan_position", _boom)
+    monkeypatch.setattr(sizing_module, "plan_position", _boom)
     assert _stake(strategy, frame) == 0.0
     assert _stake(strategy, frame) == 0.0
     (record,) = _errors(caplog, "custom_stake_amount failed for BTC/USDT")

@@ -29,6 +29,7 @@ from freqtrade_support import (
 )
 
 from freqtrade_quant_plugin.core.exit_policy import DEFAULT_EXIT_PARAMS
+from freqtrade_quant_plugin.core.layers import REGIME_LAYERS
 from freqtrade_quant_plugin.core.sizing import RiskConfig
 from freqtrade_quant_plugin.synth import write_synthetic_data
 
@@ -77,7 +78,8 @@ MULTIPLIERS = {
 class BacktestRun:
     name: str
     output: str
-    records: list[dict]  # the plugin's .quant.json
+    records: list[dict]  # the plugin's .quant.json: its trades
+    export: dict  # the whole .quant.json: trades, skipped, summary
     trades: dict[tuple[str, datetime], dict]  # Freqtrade's result trades by (pair, open date)
 
     def trade_of(self, record: dict) -> dict:
@@ -140,10 +142,12 @@ def _backtest(
         ]
         stats = json.loads(archive.read(name))
     trades = stats["strategy"][strategy]["trades"]
+    document = json.loads(export.read_text())
     return BacktestRun(
         name=root.name,
         output=output,
-        records=json.loads(export.read_text()),
+        records=document["trades"],
+        export=document,
         trades={(t["pair"], datetime.fromisoformat(t["open_date"])): t for t in trades},
     )
 
@@ -182,6 +186,47 @@ def static_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
         timerange="20240201-20240601",
         pairs=SPOT_PAIRS,
         strategy="QuantStaticStrategy",
+    )
+
+
+def _spot_1h_with(tmp_path_factory, port, datadir, name: str, layers_off) -> BacktestRun:
+    return _backtest(
+        tmp_path_factory.mktemp(name),
+        datadir,
+        port,
+        timeframe="1h",
+        timerange="20240201-20240601",
+        pairs=SPOT_PAIRS,
+        overrides={"quant": {"layers": dict.fromkeys(layers_off, False)}},
+    )
+
+
+@pytest.fixture(scope="module")
+def regime_layers_off_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
+    """QuantRegimeStrategy with every regime layer switched off in the config."""
+    return _spot_1h_with(
+        tmp_path_factory, offline_server.port, market_datadir, "layers_off_1h", REGIME_LAYERS
+    )
+
+
+@pytest.fixture(scope="module")
+def breakeven_off_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
+    return _spot_1h_with(
+        tmp_path_factory, offline_server.port, market_datadir, "breakeven_off_1h", ("breakeven",)
+    )
+
+
+@pytest.fixture(scope="module")
+def cost_gated_5m(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
+    """5m candles, Freqtrade's fee 0.1 % and a small max_cost_in_R: the gate refuses all."""
+    return _backtest(
+        tmp_path_factory.mktemp("cost_gated_5m"),
+        market_datadir,
+        offline_server.port,
+        timeframe="5m",
+        timerange="20240301-20240315",
+        pairs=SPOT_PAIRS[:2],
+        overrides={"fee": 0.001, "quant": {"risk": {"max_cost_in_R": 0.02}}},
     )
 
 
@@ -369,3 +414,57 @@ def test_bad_quant_setting_stops_freqtrade_naming_it(tmp_path, offline_server, m
     output = output_of(completed)
     assert completed.returncode != 0
     assert "quant.risk.risk_per_trade" in output and "0.9" in output
+
+
+def test_the_static_twin_is_the_strategy_with_its_regime_layers_off(
+    static_1h, regime_layers_off_1h
+):
+    """QuantStaticStrategy declares REGIME_LAYERS off; the same switches in the config
+    give the same trades, exits and sizes: one code path."""
+    assert len(static_1h.trades) == len(regime_layers_off_1h.trades) > 0
+    assert set(static_1h.trades) == set(regime_layers_off_1h.trades)
+    for key, trade in static_1h.trades.items():
+        twin = regime_layers_off_1h.trades[key]
+        assert (trade["exit_reason"], trade["close_date"]) == (
+            twin["exit_reason"],
+            twin["close_date"],
+        )
+        assert trade["amount"] == pytest.approx(twin["amount"])
+    summaries = (static_1h.export["summary"], regime_layers_off_1h.export["summary"])
+    assert summaries[0]["QuantStaticStrategy"] == summaries[1]["QuantRegimeStrategy"]
+
+
+def test_breakeven_off_gives_no_breakeven_stop(spot_1h, breakeven_off_1h):
+    assert "breakeven_stop" in {record["exit_reason"] for record in spot_1h.records}
+    reasons = {record["exit_reason"] for record in breakeven_off_1h.records}
+    assert reasons and "breakeven_stop" not in reasons
+    assert len(breakeven_off_1h.records) == len(breakeven_off_1h.trades)
+
+
+def test_summary_counts_match_the_export(quant_runs, static_1h):
+    for run in [*quant_runs, static_1h]:
+        (summary,) = run.export["summary"].values()
+        assert summary["entries_taken"] == len(run.records) == len(run.trades), run.name
+        assert run.export["skipped"] == summary["skipped"], run.name
+        assert summary["entry_signals"] == summary["entries_taken"] + sum(
+            summary["skipped"].values()
+        )
+        report = run.output.index("BACKTESTING REPORT")
+        table = run.output.index("QUANT PLUGIN SUMMARY")
+        assert table > report, run.name  # below Freqtrade's report
+        assert "No trades:" not in run.output
+
+
+def test_a_backtest_refused_by_the_cost_gate_says_so(cost_gated_5m):
+    run = cost_gated_5m
+    assert run.trades == {} and run.records == []
+    (summary,) = run.export["summary"].values()
+    assert summary["entries_taken"] == 0
+    refused = summary["skipped"].get("cost_gate", 0)
+    assert refused > 0 and refused == max(summary["skipped"].values())
+    assert run.export["skipped"] == summary["skipped"]
+    assert summary["median_refused_cost_in_R"] > summary["max_cost_in_R"] == 0.02
+    (line,) = [line for line in run.output.splitlines() if "No trades:" in line]
+    assert f"{summary['entry_signals']} entry signals, all skipped" in line
+    assert f"cost gate {refused} (median cost" in line and "> max_cost_in_R 0.02" in line
+    assert run.output.index("QUANT PLUGIN SUMMARY") > run.output.rindex("BACKTESTING REPORT")

@@ -327,8 +327,10 @@ class TestBacktestExport:
         assert module.store_backtest_results({"c": 1}) == zip_path
         assert calls == [({"c": 1},)]
         target = tmp_path / "backtest-result-2024-01-01_00-00-00.quant.json"
-        rows = json.loads(target.read_text())
+        document = json.loads(target.read_text())
+        rows = document["trades"]
         assert rows == [{"strategy": "S", "pair": "BTC/USDT", "cost_in_R": None, "R_multiple": 1.5}]
+        assert (document["skipped"], document["summary"]) == ({}, {})  # no run results given
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted([zip_path.name, target.name])
         # records are handed over once: the next result gets no stale file
         zip_path.unlink()

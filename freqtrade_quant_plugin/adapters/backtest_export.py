@@ -4,7 +4,10 @@ Freqtrade has no strategy callback at the end of a backtest and keeps trade cust
 only in memory. So `install` wraps the `store_backtest_results` name that
 `freqtrade.optimize.backtesting` calls: once Freqtrade has written
 `backtest-result-<ts>.zip`, the records collected in this process go to
-`backtest-result-<ts>.quant.json`, a list with one object per trade.
+`backtest-result-<ts>.quant.json`: `{"trades": [one object per trade], "skipped": {reason:
+count}, "summary": {strategy: entry_summary counts}}` (`skipped` adds up every strategy's).
+`show_backtest_results` is wrapped too: the plugin's summary table (entries taken, skipped
+by reason, ...) prints below Freqtrade's report, with or without `--export`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from freqtrade_quant_plugin.adapters import trade_records
+from freqtrade_quant_plugin.adapters import entry_summary, trade_records
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +36,35 @@ def export_path(zip_path: Path) -> Path:
     return zip_path.with_suffix("").with_name(zip_path.with_suffix("").name + EXPORT_SUFFIX)
 
 
-def write_export(zip_path: Path, records: dict[str, list[dict[str, Any]]]) -> Path:
+def write_export(
+    zip_path: Path,
+    records: dict[str, list[dict[str, Any]]],
+    summaries: dict[str, dict[str, Any]] | None = None,
+) -> Path:
     """Atomic write, so a reader never sees half a file."""
     rows = [
         {"strategy": name, **{key: _json_value(value) for key, value in record.items()}}
         for name, items in records.items()
         for record in items
     ]
+    summaries = summaries or {}
+    skipped: dict[str, int] = {}
+    for summary in summaries.values():
+        for reason, count in summary["skipped"].items():
+            skipped[reason] = skipped.get(reason, 0) + count
+    document = {
+        "trades": rows,
+        "skipped": skipped,
+        "summary": {
+            name: {key: _json_value(value) for key, value in summary.items()}
+            for name, summary in summaries.items()
+        },
+    }
     target = export_path(zip_path)
     handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(rows, stream, indent=1, allow_nan=False, default=str)
+            json.dump(document, stream, indent=1, allow_nan=False, default=str)
         os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
@@ -60,8 +80,23 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _run_summaries(strategy_names: Any) -> dict[str, dict[str, Any]]:
+    """Summaries of the strategies of this backtest, by name."""
+    if strategy_names is None:
+        return {}  # an unknown run: a summary left from another run must not be reported
+    found = entry_summary.summaries()
+    return {name: found[name].to_dict() for name in strategy_names if name in found}
+
+
+def _strategy_names(results: Any) -> Any:
+    try:
+        return list(results["strategy"])
+    except (TypeError, KeyError):
+        return None
+
+
 def install(backtesting_module: ModuleType) -> None:
-    """Wrap backtesting_module.store_backtest_results; a second call changes nothing."""
+    """Wrap store_backtest_results and show_backtest_results; a second call changes nothing."""
     original: Callable[..., Path] = backtesting_module.store_backtest_results
     if getattr(original, _MARKER, False):
         return
@@ -70,9 +105,27 @@ def install(backtesting_module: ModuleType) -> None:
     def store_and_export(*args: Any, **kwargs: Any) -> Path:
         zip_path = original(*args, **kwargs)
         records = trade_records.take_collected()
-        if records:
-            write_export(Path(zip_path), records)
+        results = args[1] if len(args) > 1 else kwargs.get("stats")
+        summaries = _run_summaries(_strategy_names(results))
+        if records or summaries:
+            write_export(Path(zip_path), records, summaries)
         return zip_path
 
     setattr(store_and_export, _MARKER, True)
     backtesting_module.store_backtest_results = store_and_export
+    show: Callable[..., Any] | None = getattr(backtesting_module, "show_backtest_results", None)
+    if show is None:
+        return
+
+    @functools.wraps(show)
+    def show_with_summary(config: Any, results: Any, *args: Any, **kwargs: Any) -> Any:
+        shown = show(config, results, *args, **kwargs)
+        try:
+            summaries = _run_summaries(_strategy_names(results))
+            if summaries:
+                entry_summary.print_summary(summaries)
+        except Exception:  # the report is out already; a summary failure must not hide it
+            logger.exception("Could not print the quant plugin's backtest summary")
+        return shown
+
+    backtesting_module.show_backtest_results = show_with_summary

@@ -124,9 +124,14 @@ class EntryBlocks:
         return self._reasons.pop((source, pair), None) is not None
 
     def reason(self, pair: str) -> str | None:
-        for (_, blocked_pair), reason in self._reasons.items():
+        found = self.holding(pair)
+        return None if found is None else found[1]
+
+    def holding(self, pair: str) -> tuple[str, str] | None:
+        """(source, reason) of a block holding for the pair, or None."""
+        for (source, blocked_pair), reason in self._reasons.items():
             if blocked_pair in (pair, _ANY_PAIR):
-                return reason
+                return source, reason
         return None
 
     def blocked_pairs(self, source: str) -> set[str]:
@@ -146,9 +151,13 @@ def gated_entries(method: F) -> F:
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         pair = kwargs.get("pair", args[0] if args else "")
-        reason = entry_blocks(self).reason(pair)
-        if reason is not None:
+        block = entry_blocks(self).holding(pair)
+        if block is not None:
+            source, reason = block
             self.log_decision("%s: no %s entry: %s", pair, kwargs.get("side", ""), reason)
+            note = getattr(self, "note_blocked_entry", None)
+            if note is not None:
+                note(source)
             return 0.0
         return method(self, *args, **kwargs)
 

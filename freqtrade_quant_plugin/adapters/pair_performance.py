@@ -22,7 +22,7 @@ from typing import Any
 
 from freqtrade_quant_plugin.adapters.closed_trades import RiskMoneyLookup
 from freqtrade_quant_plugin.adapters.pair_locks import protection_in_use, reconcile_locks
-from freqtrade_quant_plugin.adapters.pair_tracker import get_tracker
+from freqtrade_quant_plugin.adapters.pair_tracker import PairEvent, get_tracker
 from freqtrade_quant_plugin.adapters.paper_engine import PaperTradeEngine
 from freqtrade_quant_plugin.core.settings import QuantSettings
 
@@ -51,14 +51,16 @@ class PairPerformanceHooks:
         self.__dict__.update(state)
         self.tracker.set_risk_money_lookup(self._risk_money_of)
 
-    def bot_loop_start(self, current_time: datetime) -> None:
-        """Take in closed trades, advance paper trades, announce state changes."""
+    def bot_loop_start(self, current_time: datetime) -> list[PairEvent]:
+        """Take in closed trades, advance paper trades, announce state changes (returned)."""
         self.tracker.sync()
         if self.tracker.uses_database:  # start-up and every loop: locks follow the state
             reconcile_locks(self.tracker, current_time, self._protection)
         self._engine.advance(current_time)
-        for event in self.tracker.take_events():
+        events = self.tracker.take_events()
+        for event in events:
             self._strategy.dp.send_msg(f"Symbol performance: {event.message}", always_send=True)
+        return events
 
     def risk_modifier(self, pair: str) -> float:
         return self.tracker.risk_modifier(pair)

@@ -21,6 +21,7 @@ receiving process's own tracker (`__reduce__`), created there on first use.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -239,16 +240,23 @@ def reenable_message(pair: str, config: SymbolPerformanceConfig) -> str:
 
 
 _trackers: dict[SymbolPerformanceConfig, PairPerformanceTracker] = {}
+_NEVER = 2**62  # a losing streak no run reaches
 _trackers_lock = threading.Lock()
 
 
 def get_tracker(config: Mapping[str, Any]) -> PairPerformanceTracker:
     """The process-wide tracker for this Freqtrade config's symbol-performance settings."""
     try:
-        settings = QuantSettings.load(config.get("quant"), os.environ).symbol_performance
+        loaded = QuantSettings.load(config.get("quant"), os.environ)
     except QuantConfigError as error:
         # OperationalException: a clean start-up refusal with a non-zero exit.
         raise OperationalException(str(error)) from error
+    settings = loaded.symbol_performance
+    if not loaded.layers.pair_disabling:
+        # The layer off: no losing streak is ever long enough, so no pair is disabled, the
+        # filter and protection pass every pair and no paper trade is kept (the risk
+        # modifier still learns from the trades, unless its own layer is off).
+        settings = dataclasses.replace(settings, consecutive_loss_disable_threshold=_NEVER)
     return process_tracker(settings)
 
 

@@ -67,6 +67,15 @@ class PositionPlan:
     stop_price: float
     cost: CostEstimate | None
     skip_reason: str | None = None
+    # Why in one word, for counting: see SKIP_* below.
+    skip_kind: str | None = None
+
+
+# Kinds of skip a plan reports (the strategy's backtest summary counts them).
+SKIP_REGIME = "unknown_regime"
+SKIP_INVALID_STOP = "invalid_stop"
+SKIP_COST_GATE = "cost_gate"
+SKIP_DUST = "dust"  # set by the strategy: a stake clamp or amount precision cut too much
 
 
 def plan_position(
@@ -81,15 +90,21 @@ def plan_position(
     config: RiskConfig,
     cost_model: CostModel,
     candle_volume: float | None = None,
+    cost_gate: bool = True,
 ) -> PositionPlan:
-    """Size one entry so a stop-out loses the risk money, within the cost limit."""
+    """Size one entry so a stop-out loses the risk money, within the cost limit.
+
+    `cost_gate` False (the layer switched off): the full size whatever its cost in R, so
+    nothing is refused or cut for cost (and no dust can come from the gate).
+    """
     stop_price = price + stop_distance if is_short else price - stop_distance
     multiplier = config.regime_multiplier(volatility_regime)
     if multiplier is None:
-        return PositionPlan(0.0, 0.0, stop_price, None, f"volatility regime {volatility_regime}")
+        reason = f"volatility regime {volatility_regime}"
+        return PositionPlan(0.0, 0.0, stop_price, None, reason, SKIP_REGIME)
     if not (stop_distance > 0 and price > 0 and stop_price > 0 and balance > 0):
         reason = f"no valid stop (price {price}, stop distance {stop_distance})"
-        return PositionPlan(0.0, 0.0, stop_price, None, reason)
+        return PositionPlan(0.0, 0.0, stop_price, None, reason, SKIP_INVALID_STOP)
     risk_money = balance * config.risk_per_trade * multiplier * risk_modifier
     size = risk_money / stop_distance
 
@@ -99,7 +114,7 @@ def plan_position(
         )
 
     cost = estimate(size)
-    if cost.cost_in_R <= config.max_cost_in_R:
+    if not cost_gate or cost.cost_in_R <= config.max_cost_in_R:
         return PositionPlan(size, risk_money, stop_price, cost)
     floor = estimate(size * 1e-9)
     if floor.cost_in_R > config.max_cost_in_R:
@@ -107,7 +122,7 @@ def plan_position(
             f"costs are {floor.cost_in_R:.3f}R at any size, above max_cost_in_R "
             f"{config.max_cost_in_R}: stop too tight for fees and slippage"
         )
-        return PositionPlan(0.0, risk_money, stop_price, floor, reason)
+        return PositionPlan(0.0, risk_money, stop_price, floor, reason, SKIP_COST_GATE)
     low, high = 0.0, size  # cost_in_R grows with size through market impact only
     for _ in range(_BISECTION_STEPS):
         middle = (low + high) / 2
@@ -115,7 +130,7 @@ def plan_position(
             low = middle
         else:
             high = middle
-    cost = estimate(low)
+    full_cost, cost = cost, estimate(low)
     reason = dust_reason(
         low * stop_distance,
         risk_money,
@@ -123,7 +138,8 @@ def plan_position(
         cause=f"the cost gate (max_cost_in_R {config.max_cost_in_R:g}) cut the size",
     )
     if reason:
-        return PositionPlan(0.0, risk_money, stop_price, cost, reason)
+        # Refused for its cost: the estimate is the full size's, as for any gate refusal.
+        return PositionPlan(0.0, risk_money, stop_price, full_cost, reason, SKIP_COST_GATE)
     return PositionPlan(low, risk_money, stop_price, cost)
 
 

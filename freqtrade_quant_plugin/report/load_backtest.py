@@ -4,7 +4,8 @@ The zip holds Freqtrade's trades (realised profit, dates, exit reason) and the r
 the `.quant.json` beside it holds the plugin's SPEC 8 record of each trade, written by
 adapters/backtest_export.py. Records are matched to Freqtrade's trades by pair and open date.
 The export is a list of records, or an object with them under "trades" and the refused
-entries under "skipped" ({reason: count}, or {strategy: {reason: count}}).
+entries under "skipped" ({reason: count}, or {strategy: {reason: count}}); the plugin's
+export also has "summary" ({strategy: counts}), whose "skipped" is that strategy's own.
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ def _read_export(export: Path, strategy: str) -> tuple[list[dict[str, Any]], dic
     skipped: Any = {}
     if isinstance(document, dict):
         skipped = document.get("skipped") or {}
+        own = (document.get("summary") or {}).get(strategy)
+        if isinstance(own, dict) and isinstance(own.get("skipped"), dict):
+            skipped = own["skipped"]  # this strategy's alone (a --strategy-list run)
         document = document.get("trades", document.get("records", []))
     if not isinstance(document, list):
         raise BacktestResultError(f"{export}: expected a list of trade records")

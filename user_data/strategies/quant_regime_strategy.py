@@ -35,14 +35,14 @@ values from a hyperopt result (the strategy's `quant_regime_strategy.json`, or
 `buy_params`/`sell_params` pasted into the class) and the values of a running hyperopt win
 over both, with a warning when they override an explicit setting.
 
-`QuantStaticStrategy` is the static twin for comparisons and benchmarks: the same entries,
+`QuantStaticStrategy` is the static twin for comparisons and benchmarks: this strategy with
+all regime layers switched off (`quant_layers_off = REGIME_LAYERS`): the same entries,
 NORMAL_VOL's k1/k2/max duration for every regime, no regime multiplier, no pair risk
 modifier, no breakeven, no trailing.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, ClassVar
 
 import talib
@@ -53,6 +53,7 @@ from pandas import DataFrame
 from freqtrade_quant_plugin.adapters.parameters import exit_rule_spans
 from freqtrade_quant_plugin.adapters.strategy import QuantStrategy
 from freqtrade_quant_plugin.core.exit_policy import DEFAULT_EXIT_PARAMS
+from freqtrade_quant_plugin.core.layers import REGIME_LAYERS
 from freqtrade_quant_plugin.core.regime import (
     EXTREME_VOL,
     HIGH_VOL,
@@ -63,9 +64,7 @@ from freqtrade_quant_plugin.core.regime import (
     TRENDING,
     RegimeDetectorConfig,
 )
-from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.sizing import RiskConfig
-from freqtrade_quant_plugin.core.stop_levels import StopRules
 
 EXIT_RULES = "exit_rules"
 # attribute prefix of each exit rule in space "exit_rules", e.g. exit_breakeven_trending
@@ -260,27 +259,9 @@ class QuantRegimeStrategy(QuantStrategy):
 
 
 class QuantStaticStrategy(QuantRegimeStrategy):
-    """Same entries; fixed NORMAL_VOL exits, fixed risk, no breakeven or trailing."""
+    """Same entries with every regime layer off (core/layers.REGIME_LAYERS): NORMAL_VOL's
+    exits for every regime, no breakeven, no trailing, no regime multiplier, no pair risk
+    modifier. Not a separate code path: the base class honours the switches. The settings
+    cannot turn these layers back on here; they can turn further layers off."""
 
-    def stop_rules(self, regime: str, settings: QuantSettings) -> StopRules:
-        normal = settings.exit_policy[NORMAL_VOL]
-        return StopRules(
-            k1_SL=normal.k1_SL,
-            k2_TP=normal.k2_TP,
-            breakeven_R=None,
-            trailing_activation_R=None,
-            trailing_distance_atr=normal.trailing_distance_atr,
-            max_duration_hours=normal.max_duration_hours,
-        )
-
-    def sizing_risk_config(self, settings: QuantSettings) -> RiskConfig:
-        return dataclasses.replace(
-            settings.risk,
-            multiplier_low_vol=1.0,
-            multiplier_normal_vol=1.0,
-            multiplier_high_vol=1.0,
-            multiplier_extreme_vol=1.0,
-        )
-
-    def pair_risk_modifier(self, pair: str) -> float:
-        return 1.0
+    quant_layers_off: ClassVar[tuple[str, ...]] = REGIME_LAYERS

@@ -11,6 +11,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pytest
+from freqtrade_support import load_sample_strategies
 
 from freqtrade_quant_plugin.adapters import backtest_export, trade_records
 from freqtrade_quant_plugin.adapters.parameters import (
@@ -342,3 +343,24 @@ class TestBacktestExport:
 def test_state_dataclass_is_json_clean():
     text = json.dumps(_state().to_dict())
     assert EntryState.from_dict(json.loads(text)) == _state()
+
+
+def _bases_up_to_istrategy(cls: type) -> set[type]:
+    """The classes Freqtrade's hyperopt walks (`hyperopt_pickle_magic`): every base of the
+    strategy, recursively, stopping at IStrategy; each one's module is pickled by value."""
+    found: set[type] = set()
+    for base in cls.__bases__:
+        if base.__name__ != "IStrategy":
+            found.add(base)
+            found |= _bases_up_to_istrategy(base)
+    return found
+
+
+def test_strategy_bases_never_reach_object_before_istrategy():
+    """A mixin on `object` makes hyperopt register builtins by value, and `-j 2` dies with
+    'Could not pickle the task' (RecursionError); every plugin base must stop at IStrategy."""
+    module = load_sample_strategies("quant_regime_strategy_bases")
+    for name in ("QuantRegimeStrategy", "QuantStaticStrategy"):
+        walked = _bases_up_to_istrategy(getattr(module, name))
+        assert object not in walked, name
+        assert {c.__module__ for c in walked} >= {"freqtrade_quant_plugin.adapters.strategy"}

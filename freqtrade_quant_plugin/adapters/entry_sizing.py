@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from freqtrade.enums import RunMode, TradingMode
+from freqtrade.strategy import IStrategy
 
 from freqtrade_quant_plugin.adapters import entry_summary
 from freqtrade_quant_plugin.adapters.exchange_facts import maintenance_margin_rate
@@ -49,7 +50,7 @@ class _PendingEntry(NamedTuple):
     risk_modifier: float
 
 
-class EntrySizing:
+class EntrySizing(IStrategy):
     """custom_stake_amount and leverage of QuantStrategy."""
 
     def _safe_leverage(self, pair: str, stop_fraction: float, notional: float) -> float:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from freqtrade.persistence import Trade
-from freqtrade.strategy import stoploss_from_absolute
+from freqtrade.strategy import IStrategy, stoploss_from_absolute
 
 from freqtrade_quant_plugin.adapters.fail_closed import (
     fail_closed,
@@ -33,7 +33,7 @@ TAKE_PROFIT = "take_profit"
 MAX_DURATION = "max_duration"
 
 
-class ExitCallbacks:
+class ExitCallbacks(IStrategy):
     """Stops and exits of QuantStrategy."""
 
     def _plugin_exit_reason(self, trade: Trade, state: EntryState, current_time: datetime) -> str:

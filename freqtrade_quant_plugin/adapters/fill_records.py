@@ -13,6 +13,7 @@ from typing import Any
 
 from freqtrade.enums import RunMode
 from freqtrade.persistence import Order, Trade
+from freqtrade.strategy import IStrategy
 
 from freqtrade_quant_plugin.adapters import trade_records
 from freqtrade_quant_plugin.adapters.entry_sizing import _PendingEntry
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 RECORDED_RUNS = (RunMode.BACKTEST, RunMode.HYPEROPT)
 
 
-class FillRecords:
+class FillRecords(IStrategy):
     """order_filled and the entry state and records it builds."""
 
     @fail_closed(

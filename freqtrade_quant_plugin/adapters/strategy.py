@@ -89,6 +89,9 @@ logger = logging.getLogger(__name__)
 REGIME_CODES: dict[str, int] = {regime: code for code, regime in enumerate(REGIMES)}
 
 
+# The layer mixins subclass IStrategy, not object: Freqtrade's hyperopt registers the module of
+# every base class up to IStrategy to be pickled by value, and reaching `object` would register
+# builtins (endless recursion when the strategy is sent to the `-j` workers).
 class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
     """Base class: regime detection, risk sizing, regime exits and trade enrichment."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,13 +24,28 @@ def fresh_clone(root: Path) -> Path:
     return root
 
 
+def _readme_demo_figures() -> tuple[int, float]:
+    """The trades and total profit % the README promises for command 1."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    found = re.search(r"parameter defaults: (\d+) trades, ([+-][\d.]+) %\)", readme)
+    assert found, "README no longer states the demo's figures"
+    return int(found[1]), float(found[2])
+
+
+def _report_totals(stdout: str) -> tuple[int, float]:
+    """Trades and total profit % of the TOTAL row of Freqtrade's BACKTESTING REPORT."""
+    report = stdout[stdout.index("BACKTESTING REPORT") :]
+    row = next(line for line in report.splitlines() if "TOTAL" in line)
+    cells = [cell.strip() for cell in row.split("│") if cell.strip()]
+    return int(cells[1]), float(cells[4])
+
+
 @pytest.mark.freqtrade
-def test_demo_backtests_a_fresh_clone(tmp_path: Path) -> None:
+def test_demo_backtests_a_fresh_clone_with_the_readmes_figures(tmp_path: Path) -> None:
     clone = fresh_clone(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "freqtrade_quant_plugin.cli", "demo",
-         "--timerange", "20240201-20240315"],
-        cwd=clone, capture_output=True, text=True, timeout=180,
+        [sys.executable, "-m", "freqtrade_quant_plugin.cli", "demo"],
+        cwd=clone, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "BACKTESTING REPORT" in result.stdout
@@ -39,6 +55,8 @@ def test_demo_backtests_a_fresh_clone(tmp_path: Path) -> None:
     assert "QuantRegimeStrategy" in result.stdout
     # the plugin's enrichment export lands beside Freqtrade's result
     assert list((clone / "user_data/backtest_results").glob("backtest-result-*.quant.json"))
+    trades, profit_pct = _report_totals(result.stdout)
+    assert (trades, round(profit_pct, 2)) == _readme_demo_figures()
 
 
 @pytest.mark.freqtrade

@@ -35,6 +35,12 @@ SYNTH_SEED = 42
 SYNTH_START = "2024-01-01"
 SYNTH_DAYS = 240
 DEEP_PAIRS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT")  # 5m, 1h, 1d
+# The real data's 5m set (5m, 1h and 1d candles), DEEP_PAIRS among them.
+FIVE_MINUTE_PAIRS = tuple(
+    f"{base}/USDT"
+    for base in ("ATOM", "AVAX", "BCH", "BTC", "DOGE", "ETH", "FET", "INJ", "LINK", "LTC",
+                 "NEAR", "PEPE", "SHIB", "SOL", "SUI", "TON", "TRX", "UNI", "WIF", "XRP")
+)  # fmt: skip
 # 30 pairs of the 1h universe for the pair-disabling backtest; the last six were listed
 # during the data's range (real data), so the synthetic set starts them later too.
 UNIVERSE_PAIRS = tuple(
@@ -117,9 +123,9 @@ def shared_datadir(exchange: str = "binance") -> Path:
 def write_synthetic_market(datadir: Path) -> Path:
     """The project's synthetic stand-in for ../shared/data/binance, deterministic (seed 42).
 
-    DEEP_PAIRS with 5m, 1h and 1d candles (XRP/USDT also as a futures perpetual with mark and
-    funding files, like the real futures sample), the rest of UNIVERSE_PAIRS with 1h
-    candles, late listings starting at SYNTH_LISTINGS' dates. About 5 s.
+    FIVE_MINUTE_PAIRS with 5m, 1h and 1d candles (XRP/USDT also as a futures perpetual with
+    mark and funding files, like the real futures sample), the rest of UNIVERSE_PAIRS with 1h
+    candles, late listings starting at SYNTH_LISTINGS' dates. About 20 s.
     """
     from freqtrade_quant_plugin.synth import write_synthetic_data
 
@@ -129,12 +135,10 @@ def write_synthetic_market(datadir: Path) -> Path:
         days = (end - pd.Timestamp(start)).days
         write_synthetic_data(datadir, pairs, timeframes, SYNTH_SEED, start, days, futures)
 
-    write(list(DEEP_PAIRS), ["5m", "1h", "1d"])  # 1d: the replay clock keeps the daily grid
+    for pair in dict.fromkeys((*FIVE_MINUTE_PAIRS, *UNIVERSE_PAIRS)):
+        timeframes = ["5m", "1h", "1d"] if pair in FIVE_MINUTE_PAIRS else ["1h"]
+        write([pair], timeframes, start=SYNTH_LISTINGS.get(pair, SYNTH_START))
     write(["XRP/USDT"], ["5m", "1h"], futures=True)
-    established = [p for p in UNIVERSE_PAIRS if p not in DEEP_PAIRS and p not in SYNTH_LISTINGS]
-    write(established, ["1h"])
-    for pair, listed in SYNTH_LISTINGS.items():
-        write([pair], ["1h"], start=listed)
     return datadir
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import chromium_support
 import pytest
 from freqtrade_support import (
+    FIVE_MINUTE_PAIRS,
     REPO_ROOT,
     interrupt_and_wait,
     output_of,
@@ -46,11 +47,7 @@ STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.
 SPOT_PAIRS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"]
 # Freqtrade locks a pair for the rest of the candle after each exit: one trade per pair and
 # 5m candle, so many pairs make many trades quickly.
-DRY_PAIRS = [
-    f"{base}/USDT"
-    for base in ("ATOM", "AVAX", "BCH", "BTC", "DOGE", "ETH", "FET", "INJ", "LINK", "LTC",
-                 "NEAR", "PEPE", "SHIB", "SOL", "SUI", "TON", "TRX", "UNI", "WIF", "XRP")
-]  # fmt: skip
+DRY_PAIRS = list(FIVE_MINUTE_PAIRS)
 MIN_CLOSED = 12
 LOSS_THRESHOLD = 1  # the first loss disables a pair, so disabled pairs appear at once
 

@@ -37,7 +37,7 @@ from freqtrade_quant_plugin.core.regime import (
 GUIDE = "guide"
 VOLATILITY = "volatility"
 STATIC = "static"
-DEFAULT_PROFILE = GUIDE
+DEFAULT_PROFILE = STATIC
 
 GUIDE_EXIT_PARAMS: dict[str, ExitParams] = {
     params.regime: params

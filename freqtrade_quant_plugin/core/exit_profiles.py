@@ -123,16 +123,16 @@ def _volatility_table() -> dict[str, ExitParams]:
         if regime in (HIGH_VOL, EXTREME_VOL):
             table[regime] = GUIDE_EXIT_PARAMS[regime]
         else:
-            note = "as NORMAL_VOL: a trend label or low volatility does not change the exits"
-            table[regime] = _row_as(normal, regime, f"{regime} ({note})")
+            note = "NORMAL_VOL's rules: neither a trend label nor low volatility changes them"
+            table[regime] = _row_as(normal, regime, f"{regime}: {note}")
     return table
 
 
 def _static_table() -> dict[str, ExitParams]:
     normal = GUIDE_EXIT_PARAMS[NORMAL_VOL]
-    note = "NORMAL_VOL's stop, target and time limit, no breakeven or trailing (static twin)"
+    note = "NORMAL_VOL's stop, target and time limit, no breakeven or trailing"
     return {
-        regime: _row_as(normal, regime, f"{regime} ({note})", breakeven_enabled=False)
+        regime: _row_as(normal, regime, f"{regime}: {note}", breakeven_enabled=False)
         for regime in REGIMES
     }
 

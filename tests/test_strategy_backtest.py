@@ -161,28 +161,15 @@ def _backtest(
 
 @pytest.fixture(scope="module")
 def spot_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
-    return _backtest(
-        tmp_path_factory.mktemp("spot_1h"),
-        market_datadir,
-        offline_server.port,
-        timeframe="1h",
-        timerange="20240201-20240601",
-        pairs=SPOT_PAIRS,
-        overrides={"quant": GUIDE},
+    return _spot_1h_with(
+        tmp_path_factory, offline_server.port, market_datadir, "spot_1h", (), GUIDE
     )
 
 
 @pytest.fixture(scope="module")
 def default_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
     """QuantRegimeStrategy with no `quant` settings at all: the shipped defaults."""
-    return _backtest(
-        tmp_path_factory.mktemp("default_1h"),
-        market_datadir,
-        offline_server.port,
-        timeframe="1h",
-        timerange="20240201-20240601",
-        pairs=SPOT_PAIRS,
-    )
+    return _spot_1h_with(tmp_path_factory, offline_server.port, market_datadir, "default_1h", ())
 
 
 @pytest.fixture(scope="module")
@@ -214,6 +201,8 @@ def static_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
 def _spot_1h_with(
     tmp_path_factory, port, datadir, name: str, layers_off, quant: dict | None = None
 ) -> BacktestRun:
+    """The spot 1h run with those layers off and that `quant` section (none: no section)."""
+    quant = quant or {}
     return _backtest(
         tmp_path_factory.mktemp(name),
         datadir,
@@ -221,7 +210,9 @@ def _spot_1h_with(
         timeframe="1h",
         timerange="20240201-20240601",
         pairs=SPOT_PAIRS,
-        overrides={"quant": {**(quant or {}), "layers": dict.fromkeys(layers_off, False)}},
+        overrides={"quant": {**quant, "layers": dict.fromkeys(layers_off, False)}}
+        if quant or layers_off
+        else None,
     )
 
 

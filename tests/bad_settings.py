@@ -195,6 +195,21 @@ BAD_SETTINGS: list[BadSetting] = [
         "quant.exit_policy.LOW_VOL.max_duration_hours",
         "0",
     ),
+    _config(
+        "exit-profile-unknown",
+        {"exit_policy": {"profile": "aggressive"}},
+        "quant.exit_policy.profile",
+        "'aggressive'",
+    ),
+    _config(
+        "exit-profile-number", {"exit_policy": {"profile": 1}}, "quant.exit_policy.profile", "1"
+    ),
+    _config(
+        "exit-breakeven-enabled-text",
+        {"exit_policy": {"LOW_VOL": {"breakeven_enabled": "no"}}},
+        "quant.exit_policy.LOW_VOL.breakeven_enabled",
+        "'no'",
+    ),
     # environment: empty, malformed, non-finite, out of range
     _env("REGIME_LOOKBACK_PERIOD", ""),
     _env("REGIME_LOOKBACK_PERIOD", "1_0"),
@@ -219,6 +234,7 @@ BAD_SETTINGS: list[BadSetting] = [
     _env("SYMBOL_PERF_MIN_TRADE", "5"),
     _env("EXIT_REGIME_SIDEWAYS_K1_SL", "2"),
     _env("EXIT_REGIME_LOW_VOL_TRAILING_ENABLED", "maybe"),
+    _env("EXIT_REGIME_LOW_VOL_BREAKEVEN_ENABLED", "maybe"),
 ]
 
 # The partner a refused order names after the key the user set.

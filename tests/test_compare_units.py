@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from freqtrade_quant_plugin.commands.compare import applied_parameter_files
 from freqtrade_quant_plugin.commands.compare_folds import Fold, split_folds, timerange_bounds
 from freqtrade_quant_plugin.commands.compare_runs import (
     Variant,
@@ -230,3 +232,15 @@ def test_identical_variants_are_flagged() -> None:
     )
     assert not no_variant_differs(other)
     assert not no_variant_differs(add_differences([row("all_on", None, 1.0, 2.0, 1.0, 0.1)]))
+
+
+def test_a_hyperopt_parameter_file_beside_the_strategy_is_found(tmp_path: Path) -> None:
+    """compare warns when Freqtrade will apply a parameter file to every variant."""
+    strategies = tmp_path / "strategies"
+    strategies.mkdir()
+    args = argparse.Namespace(userdir=str(tmp_path / "none"), strategy_path=str(strategies))
+    assert applied_parameter_files(args, {}, "QuantRegimeStrategy") == []
+    params = strategies / "quant_regime_strategy.json"
+    params.write_text(json.dumps({"strategy_name": "QuantRegimeStrategy", "params": {}}))
+    (strategies / "other.json").write_text(json.dumps({"strategy_name": "Other"}))
+    assert applied_parameter_files(args, {}, "QuantRegimeStrategy") == [params.resolve()]

@@ -27,7 +27,7 @@ def fresh_clone(root: Path) -> Path:
 def _readme_demo_figures() -> tuple[int, float]:
     """The trades and total profit % the README promises for command 1."""
     readme = (REPO_ROOT / "README.md").read_text()
-    found = re.search(r"parameter defaults: (\d+) trades, ([+-][\d.]+) %\)", readme)
+    found = re.search(r"parameter defaults: (\d+) trades, ([+-][\d.]+) %", readme)
     assert found, "README no longer states the demo's figures"
     return int(found[1]), float(found[2])
 

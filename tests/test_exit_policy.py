@@ -14,6 +14,7 @@ from freqtrade_quant_plugin.core.exit_policy import (
     get_exit_params,
     resolve_exit_policy,
 )
+from freqtrade_quant_plugin.core.exit_profiles import PROFILES
 from freqtrade_quant_plugin.core.regime import REGIMES, UNKNOWN
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 
@@ -31,8 +32,8 @@ def test_defaults_cover_every_regime_and_are_valid():
         assert dataclasses.replace(params) == params
 
 
-def test_defaults_follow_the_regime_character():
-    d = DEFAULT_EXIT_PARAMS
+def test_guide_profile_follows_the_regime_character():
+    d = PROFILES["guide"]
     assert (d["NORMAL_VOL"].k1_SL, d["NORMAL_VOL"].k2_TP) == (1.5, 3.0)
     assert (d["HIGH_VOL"].k1_SL, d["HIGH_VOL"].k2_TP) == (2.0, 4.0)
     assert d["EXTREME_VOL"].k1_SL > d["HIGH_VOL"].k1_SL
@@ -72,9 +73,11 @@ def test_every_param_has_an_env_variable():
         "EXIT_REGIME_RANGING_TRAILING_ACTIVATION_R": "1.2",
         "EXIT_REGIME_RANGING_TRAILING_DISTANCE_ATR": "0.7",
         "EXIT_REGIME_RANGING_MAX_DURATION_HOURS": "6",
+        "EXIT_REGIME_RANGING_BREAKEVEN_ENABLED": "1",
     }
     params = get_exit_params("RANGING", environ=env)
-    assert params == ExitParams("RANGING", 1.0, 3.0, 0.8, True, 1.2, 0.7, 6.0, params.description)
+    expected = ExitParams("RANGING", 1.0, 3.0, 0.8, True, 1.2, 0.7, 6.0, params.description, True)
+    assert params == expected
 
 
 def test_config_override_and_marker():
@@ -112,9 +115,9 @@ def test_other_labels_are_rejected():
 
 
 def test_resolve_returns_all_six():
-    policy = resolve_exit_policy(environ={"EXIT_REGIME_EXTREME_VOL_K1_SL": "3.5"})
+    policy = resolve_exit_policy(environ={"EXIT_REGIME_EXTREME_VOL_K1_SL": "2.5"})
     assert set(policy) == set(REGIMES)
-    assert policy["EXTREME_VOL"].k1_SL == 3.5
+    assert policy["EXTREME_VOL"].k1_SL == 2.5
 
 
 def test_unrelated_environment_is_ignored():
@@ -157,7 +160,7 @@ def test_k1_override_past_default_k2_blames_k1():
 
 
 def test_enabling_trailing_below_breakeven_blames_the_switch():
-    overrides = {"NORMAL_VOL": {"trailing_activation_R": 0.5}}
+    overrides = {"profile": "guide", "NORMAL_VOL": {"trailing_activation_R": 0.5}}
     resolve_exit_policy(overrides, NO_ENV)  # trailing is off: no constraint
     with pytest.raises(QuantConfigError) as info:
         resolve_exit_policy(overrides, {"EXIT_REGIME_NORMAL_VOL_TRAILING_ENABLED": "true"})

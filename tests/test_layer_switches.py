@@ -2,7 +2,9 @@
 
 The sample strategy file's classes run with the paper-trade engine's fake data provider
 (test_paper_twin.started); each test switches one layer off in the `quant` settings and
-checks the decision that layer owns, on real entries and paper trades alike.
+checks the decision that layer owns, on real entries and paper trades alike. They run on
+the guide's exit profile, whose regimes differ (the default profile gives every regime the
+same rules and no breakeven or trailing, so a switch would have nothing to change).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from freqtrade_quant_plugin.core.layers import LAYER_NAMES, REGIME_LAYERS
 from freqtrade_quant_plugin.core.stop_levels import StopRules
 
 pytestmark = pytest.mark.usefixtures("backtest_mode")
+GUIDE = {"exit_policy": {"profile": "guide"}}
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ def strategies():
 def started(strategy_class, frame, off: tuple[str, ...] = (), quant: dict | None = None):
     quant = quant or {}
     layers = {**quant.get("layers", {}), **dict.fromkeys(off, False)}
-    section = {**QUANT, **quant, "layers": layers}
+    section = {**QUANT, **GUIDE, **quant, "layers": layers}
     config = {"quant": section, "runmode": RunMode.BACKTEST, "trading_mode": "spot", "fee": FEE}
     strategy = strategy_class(config)
     strategy._ft_params_from_file = {}

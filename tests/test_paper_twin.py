@@ -4,7 +4,8 @@ The real strategies of the sample file run the real paper-trade engine in backte
 a disabled pair's signal opens a paper trade whose exit rules come from the strategy's
 own `stop_rules` (the static twin has no breakeven), hyperopt results included, and whose
 cost-aware breakeven uses the fee Freqtrade charges (`config["fee"]` here), priced for the
-size the strategy would have planned.
+size the strategy would have planned. The strategies run on the guide's exit profile, whose
+TRENDING rules (2 ATR stop, breakeven) differ from the static twin's.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def strategies():
 
 
 def started(strategy_class, frame, params_from_file: dict | None = None):
-    config = {"quant": QUANT, "runmode": RunMode.BACKTEST, "trading_mode": "spot", "fee": FEE}
+    quant = {**QUANT, "exit_policy": {"profile": "guide"}}
+    config = {"quant": quant, "runmode": RunMode.BACKTEST, "trading_mode": "spot", "fee": FEE}
     strategy = strategy_class(config)
     strategy._ft_params_from_file = params_from_file or {}
     strategy.ft_load_hyper_params(False)

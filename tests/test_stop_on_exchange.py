@@ -64,7 +64,13 @@ def test_the_exchange_stop_follows_the_plugin_stop(tmp_path: Path) -> None:
     userdir = user_data_with(tmp_path, "every_candle_strategy", EVERY_CANDLE_STRATEGY)
     db = tmp_path / "trades.sqlite"
     exit_policy = {
-        regime: {"k1_SL": K1, "k2_TP": 3 * K1, "breakeven_R": 0.5, "trailing_enabled": False}
+        regime: {
+            "k1_SL": K1,
+            "k2_TP": 3 * K1,
+            "breakeven_R": 0.5,
+            "breakeven_enabled": True,
+            "trailing_enabled": False,
+        }
         for regime in REGIMES
     }
 

@@ -5,7 +5,12 @@ Runs (each one `freqtrade backtesting` subprocess, shared by the tests of this m
   candles of ../shared/data, or their synthetic stand-in, see conftest.market_datadir);
 - futures 1h, isolated margin, leverage 3, long and short, on synthetic futures data
   (the real futures set holds ~100 1h candles, fewer than the strategy's warm-up);
-- the static twin QuantStaticStrategy on the spot 1h set.
+- the static twin QuantStaticStrategy on the spot 1h set;
+- the default settings (no `quant` section) on the spot 1h set.
+
+The spot, 5m and futures runs use the guide's exit profile (`quant.exit_policy.profile`:
+"guide"), whose regimes differ and which has breakeven and trailing, so every exit stage of
+the plugin is exercised; the default profile ("static") has neither.
 
 The checks read Freqtrade's own result zip and the plugin's `.quant.json` export beside it.
 """
@@ -29,6 +34,7 @@ from freqtrade_support import (
 )
 
 from freqtrade_quant_plugin.core.exit_policy import DEFAULT_EXIT_PARAMS
+from freqtrade_quant_plugin.core.exit_profiles import PROFILES
 from freqtrade_quant_plugin.core.layers import REGIME_LAYERS
 from freqtrade_quant_plugin.core.sizing import RiskConfig
 from freqtrade_quant_plugin.synth import write_synthetic_data
@@ -66,6 +72,7 @@ PLUGIN_EXIT_REASONS = {
     "trailing_stop",
 }
 RISK = RiskConfig()
+GUIDE = {"exit_policy": {"profile": "guide"}}
 MULTIPLIERS = {
     "LOW_VOL": RISK.multiplier_low_vol,
     "NORMAL_VOL": RISK.multiplier_normal_vol,
@@ -154,14 +161,15 @@ def _backtest(
 
 @pytest.fixture(scope="module")
 def spot_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
-    return _backtest(
-        tmp_path_factory.mktemp("spot_1h"),
-        market_datadir,
-        offline_server.port,
-        timeframe="1h",
-        timerange="20240201-20240601",
-        pairs=SPOT_PAIRS,
+    return _spot_1h_with(
+        tmp_path_factory, offline_server.port, market_datadir, "spot_1h", (), GUIDE
     )
+
+
+@pytest.fixture(scope="module")
+def default_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
+    """QuantRegimeStrategy with no `quant` settings at all: the shipped defaults."""
+    return _spot_1h_with(tmp_path_factory, offline_server.port, market_datadir, "default_1h", ())
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +181,7 @@ def spot_5m(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
         timeframe="5m",
         timerange="20240301-20240322",
         pairs=SPOT_PAIRS[:4],
+        overrides={"quant": GUIDE},
     )
 
 
@@ -189,7 +198,11 @@ def static_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
     )
 
 
-def _spot_1h_with(tmp_path_factory, port, datadir, name: str, layers_off) -> BacktestRun:
+def _spot_1h_with(
+    tmp_path_factory, port, datadir, name: str, layers_off, quant: dict | None = None
+) -> BacktestRun:
+    """The spot 1h run with those layers off and that `quant` section (none: no section)."""
+    quant = quant or {}
     return _backtest(
         tmp_path_factory.mktemp(name),
         datadir,
@@ -197,7 +210,9 @@ def _spot_1h_with(tmp_path_factory, port, datadir, name: str, layers_off) -> Bac
         timeframe="1h",
         timerange="20240201-20240601",
         pairs=SPOT_PAIRS,
-        overrides={"quant": {"layers": dict.fromkeys(layers_off, False)}},
+        overrides={"quant": {**quant, "layers": dict.fromkeys(layers_off, False)}}
+        if quant or layers_off
+        else None,
     )
 
 
@@ -212,7 +227,12 @@ def regime_layers_off_1h(tmp_path_factory, offline_server, market_datadir) -> Ba
 @pytest.fixture(scope="module")
 def breakeven_off_1h(tmp_path_factory, offline_server, market_datadir) -> BacktestRun:
     return _spot_1h_with(
-        tmp_path_factory, offline_server.port, market_datadir, "breakeven_off_1h", ("breakeven",)
+        tmp_path_factory,
+        offline_server.port,
+        market_datadir,
+        "breakeven_off_1h",
+        ("breakeven",),
+        GUIDE,
     )
 
 
@@ -252,7 +272,7 @@ def futures_1h(tmp_path_factory) -> BacktestRun:
             timeframe="1h",
             timerange="20240201-20240801",
             pairs=["XRP/USDT:USDT", "BTC/USDT:USDT"],
-            overrides={"trading_mode": "futures", "margin_mode": "isolated"},
+            overrides={"trading_mode": "futures", "margin_mode": "isolated", "quant": GUIDE},
         )
     finally:
         server.stop()
@@ -364,7 +384,7 @@ def test_breakeven_exit_at_or_beyond_cost_aware_breakeven(quant_runs):
                 continue
             trade = run.trade_of(record)
             sign = -1 if record["is_short"] else 1
-            breakeven_r = DEFAULT_EXIT_PARAMS[record["regime_at_entry"]].breakeven_R
+            breakeven_r = PROFILES["guide"][record["regime_at_entry"]].breakeven_R
             assert record["mfe_R"] >= breakeven_r - 1e-9
             assert (trade["close_rate"] - record["breakeven_price"]) * sign >= -1e-12 * trade[
                 "close_rate"
@@ -385,6 +405,22 @@ def test_static_twin_uses_fixed_exits_and_sizing(static_1h):
             record["balance_at_entry"] * RISK.risk_per_trade, rel=1e-12
         )
     assert len({record["regime_at_entry"] for record in static_1h.records}) >= 2
+
+
+def test_default_exits_ignore_the_trend_label(default_1h):
+    """The shipped default (profile "static", issue 11): every entry regime, TRENDING and
+    RANGING included, gets NORMAL_VOL's 1.5/3.0 ATR exits without breakeven or trailing;
+    sizing still follows the volatility label (and the pair's record)."""
+    normal = DEFAULT_EXIT_PARAMS["NORMAL_VOL"]
+    assert (normal.k1_SL, normal.k2_TP, normal.breakeven_enabled) == (1.5, 3.0, False)
+    for record in default_1h.records:
+        assert record["exit_reason"] not in {"breakeven_stop", "trailing_stop"}
+        assert record["sl_distance_atr"] == pytest.approx(normal.k1_SL)
+        assert record["tp_distance_atr"] == pytest.approx(normal.k2_TP)
+        assert record["regime_multiplier"] == MULTIPLIERS[record["volatility_regime_at_entry"]]
+    regimes = {record["regime_at_entry"] for record in default_1h.records}
+    assert regimes & {"TRENDING", "RANGING"} and len(regimes) >= 3
+    assert len({record["regime_multiplier"] for record in default_1h.records}) >= 2
 
 
 def test_bad_quant_setting_stops_freqtrade_naming_it(tmp_path, offline_server, market_datadir):

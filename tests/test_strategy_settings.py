@@ -43,8 +43,19 @@ def test_defaults_without_settings(strategy_module):
     strategy = _loaded(strategy_module.QuantRegimeStrategy, _config())
     settings = strategy.effective_settings()
     assert settings.risk.risk_per_trade == 0.01
-    assert settings.exit_policy["HIGH_VOL"].k1_SL == 2.0
+    assert settings.exit_policy["HIGH_VOL"].k1_SL == 1.5  # the default profile: static
+    assert not settings.exit_policy["HIGH_VOL"].breakeven_enabled
     assert settings.regime.trend_threshold == 0.015
+
+
+def test_a_chosen_profile_beats_the_parameter_defaults(strategy_module):
+    """The parameters default to the default profile's values; the profile the config
+    chooses is explicit for every row, and a per-regime override still applies on top."""
+    config = _config({"exit_policy": {"profile": "guide", "TRENDING": {"k2_TP": 7.0}}})
+    policy = _loaded(strategy_module.QuantRegimeStrategy, config).effective_settings().exit_policy
+    assert (policy["HIGH_VOL"].k1_SL, policy["HIGH_VOL"].k2_TP) == (2.0, 4.0)
+    assert policy["TRENDING"].trailing_enabled and policy["TRENDING"].k2_TP == 7.0
+    assert policy["LOW_VOL"].breakeven_enabled and policy["LOW_VOL"].breakeven_R == 0.5
 
 
 def test_explicit_config_beats_parameter_default(strategy_module):

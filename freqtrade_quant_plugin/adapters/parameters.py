@@ -22,7 +22,12 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from freqtrade_quant_plugin.core.exit_policy import ENV_PREFIX, PARAM_FIELDS, ExitParams
+from freqtrade_quant_plugin.core.exit_policy import (
+    ENV_PREFIX,
+    PARAM_FIELDS,
+    PROFILE_KEY,
+    ExitParams,
+)
 from freqtrade_quant_plugin.core.regime import REGIMES
 from freqtrade_quant_plugin.core.settings import EXIT_POLICY_SECTION, SECTIONS, QuantSettings
 
@@ -53,6 +58,14 @@ def explicit_setting_paths(
         )
     exit_section = section.get(EXIT_POLICY_SECTION)
     if isinstance(exit_section, Mapping):
+        if PROFILE_KEY in exit_section:
+            # A chosen profile is an explicit choice of every row: the strategy's parameter
+            # defaults (the default profile's values) must not replace it.
+            paths.update(
+                f"{EXIT_POLICY_SECTION}.{regime}.{key}"
+                for regime in REGIMES
+                for key in PARAM_FIELDS
+            )
         for regime, params in exit_section.items():
             if isinstance(params, Mapping):
                 paths.update(f"{EXIT_POLICY_SECTION}.{regime}.{key}" for key in params)

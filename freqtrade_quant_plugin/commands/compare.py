@@ -85,6 +85,17 @@ def resolve_datadir(args: argparse.Namespace, config: dict[str, Any]) -> Path:
     return userdir / "data" / config.get("exchange", {}).get("name", "binance").lower()
 
 
+def applied_parameter_files(args: argparse.Namespace, config: dict[str, Any], strategy: str):
+    """Hyperopt parameter files Freqtrade will apply to every variant (beside the strategy,
+    in --strategy-path or <userdir>/strategies): the rows are then not the defaults'."""
+    from freqtrade_quant_plugin.commands.demo import parameter_files
+
+    userdir = Path(args.userdir or config.get("user_data_dir") or "user_data")
+    folders = [args.strategy_path or config.get("strategy_path"), userdir / "strategies"]
+    found = [parameter_files(Path(f), strategy) for f in folders if f and Path(f).is_dir()]
+    return list(dict.fromkeys(path.resolve() for paths in found for path in paths))
+
+
 class UsageError(Exception):
     """A problem with the command line or the config: exit code 2, one line."""
 
@@ -145,6 +156,13 @@ def run(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
     workers = min(args.job_workers or os.cpu_count() or 1, len(plan.jobs))
+    for path in applied_parameter_files(args, plan.config, plan.strategy):
+        logger.warning(
+            "Every variant runs with the hyperopt parameters in %s (Freqtrade applies them "
+            "to %s); move the file away to compare on the strategy's defaults",
+            path,
+            plan.strategy,
+        )
     # Freqtrade's result loader logs each file at INFO: the progress lines say enough.
     logging.getLogger("freqtrade").setLevel(logging.WARNING)
     with (

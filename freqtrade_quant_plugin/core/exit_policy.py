@@ -3,9 +3,11 @@
 A stop that suits a calm market gets hunted in a volatile one, and a take-profit that
 suits a range cuts a trend short; each regime therefore has its own stop (k1 * ATR),
 target (k2 * ATR), breakeven trigger, trailing and time limit. Precedence, later winning:
-the defaults below, the `quant.exit_policy` config section, then the environment variables
-EXIT_REGIME_<REGIME>_<PARAM> of the original design. The strategy resolves all regimes
-once at start-up so that a bad value stops the bot before it trades.
+the table of the chosen profile (`quant.exit_policy.profile`, core/exit_profiles.py; the
+default profile when not set), the per-regime rows of the `quant.exit_policy` config
+section, then the environment variables EXIT_REGIME_<REGIME>_<PARAM> of the original
+design. The strategy resolves all regimes once at start-up so that a bad value stops the
+bot before it trades.
 """
 
 from __future__ import annotations
@@ -14,19 +16,11 @@ import dataclasses
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from freqtrade_quant_plugin.core.regime import (
-    EXTREME_VOL,
-    HIGH_VOL,
-    LOW_VOL,
-    NORMAL_VOL,
-    RANGING,
-    REGIMES,
-    TRENDING,
-    UNKNOWN,
-)
-from freqtrade_quant_plugin.core.validation import QuantConfigError, check_range, parse_number
+from freqtrade_quant_plugin.core.exit_params import BOOL_FIELDS, PARAM_FIELDS, ExitParams
+from freqtrade_quant_plugin.core.exit_profiles import DEFAULT_PROFILE, PROFILES
+from freqtrade_quant_plugin.core.regime import NORMAL_VOL, REGIMES, UNKNOWN
+from freqtrade_quant_plugin.core.validation import QuantConfigError, parse_number
 
 logger = logging.getLogger(__name__)
 
@@ -36,136 +30,19 @@ ENV_MARKER = " (env override)"
 CONFIG_MARKER = " (config override)"
 FALLBACK_MARKER = " (fallback: entry regime unknown)"
 
-PARAM_FIELDS = (
-    "k1_SL",
-    "k2_TP",
-    "breakeven_R",
-    "trailing_enabled",
-    "trailing_activation_R",
-    "trailing_distance_atr",
-    "max_duration_hours",
-)
 _ENV_PARAMS = {name.upper(): name for name in PARAM_FIELDS}
-_NUMBER_FIELDS = tuple(name for name in PARAM_FIELDS if name != "trailing_enabled")
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
 # A field whose check depends on other fields: when only those were overridden, they are
 # what the user got wrong.
 _DEPENDS_ON = {
     "k2_TP": ("k1_SL",),
-    "trailing_activation_R": ("breakeven_R", "trailing_enabled"),
+    "trailing_activation_R": ("breakeven_R", "trailing_enabled", "breakeven_enabled"),
 }
+PROFILE_KEY = "profile"
 
-
-@dataclass(frozen=True)
-class ExitParams:
-    """Exit rules of one regime; distances in ATR of the entry candle, profits in R."""
-
-    regime: str
-    k1_SL: float
-    k2_TP: float
-    breakeven_R: float
-    trailing_enabled: bool
-    trailing_activation_R: float
-    trailing_distance_atr: float
-    max_duration_hours: float
-    description: str
-
-    def __post_init__(self) -> None:
-        if self.regime not in REGIMES:
-            raise QuantConfigError("regime", self.regime, f"one of {', '.join(REGIMES)}")
-        for name in _NUMBER_FIELDS:
-            key = f"{self.regime}.{name}"
-            object.__setattr__(self, name, parse_number(key, getattr(self, name)))
-        if not isinstance(self.trailing_enabled, bool):
-            raise QuantConfigError(
-                f"{self.regime}.trailing_enabled", self.trailing_enabled, "true or false"
-            )
-        key = f"{self.regime}."
-        check_range(key + "k1_SL", self.k1_SL, 0.0, low_open=True)
-        if not self.k2_TP > self.k1_SL:
-            raise QuantConfigError(key + "k2_TP", self.k2_TP, f"> k1_SL ({self.k1_SL:g})")
-        check_range(key + "breakeven_R", self.breakeven_R, 0.0, low_open=True)
-        if self.trailing_enabled and self.trailing_activation_R < self.breakeven_R:
-            allowed = f">= breakeven_R ({self.breakeven_R:g}) while trailing is enabled"
-            raise QuantConfigError(
-                key + "trailing_activation_R", self.trailing_activation_R, allowed
-            )
-        check_range(key + "trailing_distance_atr", self.trailing_distance_atr, 0.0, low_open=True)
-        check_range(key + "max_duration_hours", self.max_duration_hours, 0.0, low_open=True)
-
-
-DEFAULT_EXIT_PARAMS: dict[str, ExitParams] = {
-    params.regime: params
-    for params in (
-        ExitParams(
-            regime=LOW_VOL,
-            description="Low volatility: tight stop, modest target, patient holding",
-            k1_SL=1.0,
-            k2_TP=2.0,
-            breakeven_R=0.5,
-            trailing_enabled=False,
-            trailing_activation_R=1.0,
-            trailing_distance_atr=1.0,
-            max_duration_hours=48.0,
-        ),
-        ExitParams(
-            regime=NORMAL_VOL,
-            description="Normal volatility: balanced 1.5 ATR stop and 2:1 target",
-            k1_SL=1.5,
-            k2_TP=3.0,
-            breakeven_R=1.0,
-            trailing_enabled=False,
-            trailing_activation_R=1.5,
-            trailing_distance_atr=1.5,
-            max_duration_hours=24.0,
-        ),
-        ExitParams(
-            regime=HIGH_VOL,
-            description="High volatility: wider stop against noise, 2:1 target",
-            k1_SL=2.0,
-            k2_TP=4.0,
-            breakeven_R=1.0,
-            trailing_enabled=False,
-            trailing_activation_R=2.0,
-            trailing_distance_atr=2.0,
-            max_duration_hours=12.0,
-        ),
-        ExitParams(
-            regime=EXTREME_VOL,
-            description="Extreme volatility: widest stop, quick exit before conditions turn",
-            k1_SL=3.0,
-            k2_TP=5.0,
-            breakeven_R=0.75,
-            trailing_enabled=False,
-            trailing_activation_R=1.5,
-            trailing_distance_atr=2.5,
-            max_duration_hours=6.0,
-        ),
-        ExitParams(
-            regime=TRENDING,
-            description="Trending: let winners run with a trailing stop and a far target",
-            k1_SL=2.0,
-            k2_TP=6.0,
-            breakeven_R=1.0,
-            trailing_enabled=True,
-            trailing_activation_R=1.5,
-            trailing_distance_atr=2.0,
-            max_duration_hours=72.0,
-        ),
-        ExitParams(
-            regime=RANGING,
-            description="Ranging: take profit near the range edge, do not overstay",
-            k1_SL=1.5,
-            k2_TP=2.0,
-            breakeven_R=0.5,
-            trailing_enabled=False,
-            trailing_activation_R=1.0,
-            trailing_distance_atr=1.0,
-            max_duration_hours=12.0,
-        ),
-    )
-}
+# The default profile's table (the guide's API name).
+DEFAULT_EXIT_PARAMS: dict[str, ExitParams] = PROFILES[DEFAULT_PROFILE]
 
 
 def resolve_exit_policy(
@@ -173,15 +50,25 @@ def resolve_exit_policy(
 ) -> dict[str, ExitParams]:
     """Exit parameters of every tradable regime after config and environment overrides.
 
-    `overrides` is the config section {"HIGH_VOL": {"k1_SL": 2.5}, ...}; `environ` defaults
-    to os.environ. Errors name the config path or the environment variable at fault.
+    `overrides` is the config section {"profile": "guide", "HIGH_VOL": {"k1_SL": 2.5}, ...};
+    `environ` defaults to os.environ. Errors name the config path or the environment
+    variable at fault.
     """
+    table = profile_table((overrides or {}).get(PROFILE_KEY, DEFAULT_PROFILE))
     from_config = _config_overrides(overrides)
     from_env = _env_overrides(os.environ if environ is None else environ)
     return {
-        regime: _merge(regime, from_config.get(regime, {}), from_env.get(regime, {}))
+        regime: _merge(table[regime], from_config.get(regime, {}), from_env.get(regime, {}))
         for regime in REGIMES
     }
+
+
+def profile_table(name: object) -> dict[str, ExitParams]:
+    """The exit table of a named profile; anything else is refused, naming the setting."""
+    if not isinstance(name, str) or name not in PROFILES:
+        allowed = f"a profile name, one of {', '.join(PROFILES)}"
+        raise QuantConfigError(f"{CONFIG_SECTION}.{PROFILE_KEY}", name, allowed)
+    return PROFILES[name]
 
 
 def get_exit_params(
@@ -210,9 +97,12 @@ Override = dict[str, tuple[object, str]]  # field -> (raw value, key the user se
 def _config_overrides(overrides: Mapping[str, object] | None) -> dict[str, Override]:
     found: dict[str, Override] = {}
     for regime, values in (overrides or {}).items():
+        if regime == PROFILE_KEY:
+            continue  # the table, chosen in resolve_exit_policy
         path = f"{CONFIG_SECTION}.{regime}"
         if regime not in REGIMES:
-            raise QuantConfigError(path, values, f"a regime, one of {', '.join(REGIMES)}")
+            allowed = f"{PROFILE_KEY} or a regime, one of {', '.join(REGIMES)}"
+            raise QuantConfigError(path, values, allowed)
         if not isinstance(values, Mapping):
             raise QuantConfigError(path, values, "a mapping of parameter -> value")
         for name, value in values.items():
@@ -243,14 +133,12 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Override]:
     return found
 
 
-def _merge(regime: str, from_config: Override, from_env: Override) -> ExitParams:
-    default = DEFAULT_EXIT_PARAMS[regime]
+def _merge(default: ExitParams, from_config: Override, from_env: Override) -> ExitParams:
+    regime = default.regime
     values: dict[str, object] = {name: getattr(default, name) for name in PARAM_FIELDS}
     sources: dict[str, str] = {}
     for name, (raw, key) in (from_config | from_env).items():
-        values[name] = (
-            _parse_bool(key, raw) if name == "trailing_enabled" else parse_number(key, raw)
-        )
+        values[name] = _parse_bool(key, raw) if name in BOOL_FIELDS else parse_number(key, raw)
         sources[name] = key
     description = default.description
     if from_config:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from freqtrade_quant_plugin.core.costs import CostConfig
-from freqtrade_quant_plugin.core.exit_policy import ExitParams, resolve_exit_policy
+from freqtrade_quant_plugin.core.exit_params import BOOL_FIELDS
+from freqtrade_quant_plugin.core.exit_policy import PROFILE_KEY, ExitParams, resolve_exit_policy
 from freqtrade_quant_plugin.core.layers import LAYER_VARIABLES, LayerSwitches
 from freqtrade_quant_plugin.core.regime import RegimeDetectorConfig
 from freqtrade_quant_plugin.core.sizing import RiskConfig
@@ -300,11 +301,11 @@ def _check_exit_types(overrides: object) -> None:
     if not isinstance(overrides, Mapping):
         raise QuantConfigError(path, overrides, "a mapping of regime -> params")
     for regime, values in overrides.items():
-        if not isinstance(values, Mapping):
+        if regime == PROFILE_KEY or not isinstance(values, Mapping):
             continue  # resolve_exit_policy names it
         for name, value in values.items():
             key = f"{path}.{regime}.{name}"
-            if name == "trailing_enabled":
+            if name in BOOL_FIELDS:
                 if not isinstance(value, bool):
                     raise QuantConfigError(key, value, "true or false")
             elif isinstance(value, bool) or not isinstance(value, int | float):

@@ -37,7 +37,7 @@ class StopRules:
         return cls(
             k1_SL=params.k1_SL,
             k2_TP=params.k2_TP,
-            breakeven_R=params.breakeven_R,
+            breakeven_R=params.breakeven_R if params.breakeven_enabled else None,
             trailing_activation_R=(
                 params.trailing_activation_R if params.trailing_enabled else None
             ),

@@ -22,9 +22,12 @@ Hyperopt parameters and the settings they stand for (see `quant_parameters`):
   (`exit_breakeven_<regime>`), trailing_activation_R (`exit_trail_start_<regime>`),
   trailing_distance_atr (`exit_trail_atr_<regime>`) and max_duration_hours
   (`exit_hours_<regime>`). Each breakeven range ends where its activation range starts, so
-  every sample keeps trailing_activation_R >= breakeven_R. Trailing acts only in regimes
-  with `trailing_enabled` (TRENDING by default), so the others' trailing parameters change
-  nothing unless the settings enable it.
+  every sample keeps trailing_activation_R >= breakeven_R. Breakeven acts only in regimes
+  with `breakeven_enabled` and trailing only with `trailing_enabled`: neither in the
+  default exit profile ("static"), so there these parameters change nothing unless the
+  settings enable them (profile "guide": breakeven everywhere, trailing in TRENDING).
+  Parameter defaults are the default profile's values; a profile chosen in the config
+  (`quant.exit_policy.profile`) counts as an explicit setting of every row and wins.
 - space "risk": `risk_per_trade`.
 "risk" and "exit_rules" are custom spaces: part of Freqtrade's "default" and "all", or
 chosen alone with `--spaces risk exit_rules`.

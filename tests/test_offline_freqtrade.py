@@ -49,7 +49,7 @@ def test_hyperopt_finishes_and_reports_a_best_result(
         ["hyperopt", "--config", config, "--userdir", freqtrade_user_data,
          "--datadir", market_datadir, "--strategy", "SampleStrategy",
          "--hyperopt-loss", "SharpeHyperOptLossDaily", "--spaces", "buy", "-e", "3", "-j", "1",
-         "--timerange", "20240101-20240401", "--disable-param-export"],
+         "--timerange", "20240101-20240401", "--disable-param-export", "--random-state", "1"],
         cwd=tmp_path,
     )  # fmt: skip
     output = output_of(completed)

@@ -299,6 +299,15 @@ def dry_run(tmp_path_factory, market_datadir) -> Iterator[DryRun]:
             )
             # The bot keeps trading while the report reads its DB.
             while_running = report_json(["--config", config], root)
+            # A loss closed in the bot's last loop may be locked at the next loop's
+            # reconciliation: stop the bot once its locks have caught up with its trades.
+            _wait_for(
+                lambda: (
+                    _disabled_pairs(report_json(["--config", config], root))
+                    == _symbol_performance_locks(db)
+                ),
+                timeout=60,
+            )
         finally:
             exit_code = interrupt_and_wait(bot)
         log = log_file.read_text(errors="replace")
@@ -336,19 +345,24 @@ def _without_locks(report: dict) -> dict:
     return {**report, "pairs": pairs}
 
 
+def _symbol_performance_locks(db: Path) -> set[str]:
+    sql = (
+        "SELECT pair FROM pairlocks WHERE active = 1 "
+        "AND reason LIKE 'Symbol performance:%' AND lock_end_time > datetime('now')"
+    )
+    return {pair for (pair,) in _query(db, sql)}
+
+
+def _disabled_pairs(report: dict) -> set[str]:
+    return {pair for pair, state in report["pairs"].items() if not state["enabled"]}
+
+
 def test_dry_run_pair_state_matches_the_bots_locks(dry_run: DryRun, tmp_path: Path) -> None:
     """A pair the report calls disabled holds the bot's symbol-performance lock, and only
     such a pair does (the protection locks at the same closes the report replays)."""
     report = report_json(["--config", dry_run.config], tmp_path)
-    locked = {
-        pair
-        for (pair,) in _query(
-            dry_run.db,
-            "SELECT pair FROM pairlocks WHERE active = 1 "
-            "AND reason LIKE 'Symbol performance:%' AND lock_end_time > datetime('now')",
-        )
-    }
-    disabled = {pair for pair, state in report["pairs"].items() if not state["enabled"]}
+    locked = _symbol_performance_locks(dry_run.db)
+    disabled = _disabled_pairs(report)
     assert disabled  # a loss disables a pair (threshold 1): some pair lost
     assert disabled == locked
     for pair in disabled:

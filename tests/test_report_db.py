@@ -36,7 +36,7 @@ EPOCH_T0 = int(T0.replace(tzinfo=UTC).timestamp())
 
 
 def _record(trade: Trade, regime: str, profit: float, risk: float, costs: tuple) -> dict:
-    """A SPEC 8 record as the strategy stores it, for a trade that moved `profit`."""
+    """A trade record as the strategy stores it, for a trade that moved `profit`."""
     fees, slippage, funding = costs
     total = fees + slippage + funding
     record = {

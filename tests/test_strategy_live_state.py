@@ -1,6 +1,6 @@
 """Dry-run/live path of QuantStrategy with Freqtrade's real trade DB (in-memory SQLite).
 
-Sizing -> entry fill (state and SPEC 8 entry fields in the trade's custom data) -> a
+Sizing -> entry fill (state and trade record entry fields in the trade's custom data) -> a
 restarted strategy rebuilds the stop from the DB with one query, then serves every later
 callback from its cache -> max-duration exit -> exit fields in the custom data.
 Wallet and market lookups are stubbed: they are Freqtrade's, not what is under test.

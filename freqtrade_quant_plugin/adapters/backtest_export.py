@@ -1,4 +1,4 @@
-"""Writes the strategies' SPEC 8 records beside Freqtrade's backtest result.
+"""Writes the strategies' trade records beside Freqtrade's backtest result.
 
 Freqtrade has no strategy callback at the end of a backtest and keeps trade custom data
 only in memory. So `install` wraps the `store_backtest_results` name that

@@ -1,5 +1,5 @@
 """Exit callbacks of `QuantStrategy`: the stop stages (initial, breakeven, trailing), the
-take-profit and the time exit (SPEC 6), read from the state fixed at the entry fill.
+take-profit and the time exit, read from the state fixed at the entry fill.
 
 `custom_stoploss` moves the stop to the level `core.stop_levels` allows (only ever tighter);
 `custom_exit` gives "take_profit" at k2 * ATR and "max_duration" (never with the time_exit

@@ -8,7 +8,7 @@ and paper-trade terms, and composes the callbacks of the other modules (mixins):
   so callbacks look a candle up in O(log n) without pandas;
 - `entry_sizing`: `custom_stake_amount` (risk size, regime multipliers, pair risk
   modifier, cost gate, dust, exchange minimum) and `leverage`;
-- `fill_records`: `order_filled` fixes the entry's state and SPEC 8 record, completes it
+- `fill_records`: `order_filled` fixes the entry's state and trade record, completes it
   on the exit fill;
 - `exit_callbacks`: `custom_stoploss` (initial ATR stop set on the entry fill, breakeven,
   trailing), `custom_exit` (take_profit, max_duration), `custom_exit_price`.
@@ -19,7 +19,7 @@ entries and paper trades alike; a subclass can declare layers it always runs wit
 (`quant_layers_off`, e.g. the static twin). Decisions are counted for the backtest
 summary (`entry_summary`).
 
-Exit reasons in the SPEC 8 records: take_profit, max_duration, stop_loss (initial stop),
+Exit reasons in the trade records: take_profit, max_duration, stop_loss (initial stop),
 breakeven_stop and trailing_stop (Freqtrade reports both as trailing_stop_loss), or
 Freqtrade's own reason (force_exit, liquidation, ...); `freqtrade_exit_reason` keeps
 Freqtrade's.
@@ -208,7 +208,7 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
                 self.entry_summary.pairs_reenabled += 1
 
     def informative_pairs(self) -> list[tuple[str, str]]:
-        """Disabled pairs stay informative: their signals feed paper trades (SPEC 7)."""
+        """Disabled pairs stay informative: their signals feed paper trades."""
         return self.pair_performance.informative_pairs()
 
     def _reset_run_state(self) -> None:
@@ -259,7 +259,7 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
         return layered_risk_config(settings)
 
     def pair_risk_modifier(self, pair: str) -> float:
-        """The pair's performance-based risk scale (SPEC 7); 1.0 with the layer off."""
+        """The pair's performance-based risk scale; 1.0 with the layer off."""
         if not self.quant_settings.layers.pair_risk_modifier:
             return 1.0
         return self.pair_performance.risk_modifier(pair)
@@ -294,7 +294,7 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
 
     # ----------------------------------------------------------------- indicators
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        """Regime columns (SPEC 3) plus `regime_code` for plotting; subclasses call super()."""
+        """Regime columns plus `regime_code` for plotting; subclasses call super()."""
         RegimeDetector(self.effective_settings("regime.").regime).detect(dataframe)
         labels = dataframe["regime"].to_numpy(dtype=object)
         codes = np.full(labels.shape[0], -1, dtype=np.int8)

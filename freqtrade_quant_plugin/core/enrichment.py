@@ -1,4 +1,4 @@
-"""Trade records enriched for later analysis, and one readable log line per stage (SPEC 8).
+"""Trade records enriched for later analysis, and one readable log line per stage.
 
 A trade stored as prices only cannot answer "which regime pays?" or "how much of my edge
 goes to costs?". These dicts carry the risk geometry at entry and the result in R at exit;

@@ -1,4 +1,4 @@
-"""Per-pair performance: risk scaling and disabling of pairs that keep losing (SPEC section 7).
+"""Per-pair performance: risk scaling and disabling of pairs that keep losing.
 
 A pair that stopped behaving the way the strategy expects should get less money, and
 after a long losing streak none at all until it proves itself again on paper trades.

@@ -1,7 +1,7 @@
 """A Freqtrade backtest result (`backtest-result-<ts>.zip`) with the plugin's `.quant.json`.
 
 The zip holds Freqtrade's trades (realised profit, dates, exit reason) and the run's config;
-the `.quant.json` beside it holds the plugin's SPEC 8 record of each trade, written by
+the `.quant.json` beside it holds the plugin's trade record of each trade, written by
 adapters/backtest_export.py. Records are matched to Freqtrade's trades by pair and open date.
 The export is a list of records, or an object with them under "trades" and the refused
 entries under "skipped" ({reason: count}, or {strategy: {reason: count}}); the plugin's

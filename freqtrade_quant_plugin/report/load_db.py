@@ -1,4 +1,4 @@
-"""Closed trades, their SPEC 8 records, pair locks and paper trades from Freqtrade's trade DB.
+"""Closed trades, their trade records, pair locks and paper trades from Freqtrade's trade DB.
 
 Read-only (see readonly_db.py), in one short transaction.
 

@@ -1,4 +1,4 @@
-"""The report's one trade table: Freqtrade's closed trades joined with the SPEC 8 records.
+"""The report's one trade table: Freqtrade's closed trades joined with the plugin's trade records.
 
 Both sources (trade DB, backtest result) are turned into this shape, so every figure is
 computed by the same code whatever the trades came from. One row per closed trade;
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# Column -> SPEC 8 record key (None: filled by the loader from Freqtrade's own trade).
+# Column -> trade record key (None: filled by the loader from Freqtrade's own trade).
 RECORD_COLUMNS: dict[str, str] = {
     "regime": "regime_at_entry",
     "R": "R_multiple",

@@ -1,4 +1,4 @@
-"""Pairlist filter: drops pairs that symbol performance has disabled (SPEC section 7).
+"""Pairlist filter: drops pairs that symbol performance has disabled.
 
 Configure after the pairlist generator, e.g.
 `"pairlists": [{"method": "StaticPairList"}, {"method": "SymbolPerformanceFilter"}]`.

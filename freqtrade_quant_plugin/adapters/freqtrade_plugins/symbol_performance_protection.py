@@ -1,4 +1,4 @@
-"""Protection: locks a pair once symbol performance disables it (SPEC section 7).
+"""Protection: locks a pair once symbol performance disables it.
 
 Add it to the strategy's `protections` (Freqtrade reads protections from the strategy):
 `[{"method": "SymbolPerformanceProtection"}]`. It works live, in dry-run and in backtests

@@ -129,28 +129,49 @@ def test_a_config_naming_the_missing_filter_fails_in_freqtrade(
     assert "Using resolved pairlist SymbolPerformanceFilter" not in output
 
 
+def quant_backtest(config: Path, datadir: Path, tmp_path: Path, *options: str):
+    """`freqtrade backtesting` of QuantRegimeStrategy (a copy in tmp_path), 1h."""
+    strategies = tmp_path / "user_data" / "strategies"
+    strategies.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py", strategies)
+    return run_freqtrade(
+        ["backtesting", "--config", config, "--userdir", strategies.parent,
+         "--datadir", datadir, "--strategy-path", strategies,
+         "--strategy", "QuantRegimeStrategy", "--timeframe", "1h",
+         "--timerange", "20240101-20240401", "--cache", "none", *options],
+        cwd=tmp_path,
+        timeout=600,
+    )  # fmt: skip
+
+
 def test_quant_backtest_summary_says_the_export_is_missing(
     monkeypatch, freqtrade_config, market_datadir: Path, tmp_path
 ):
     break_hooks(monkeypatch, "store")
-    strategies = tmp_path / "user_data" / "strategies"
-    strategies.mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py", strategies)
     config = freqtrade_config({"exchange": {"pair_whitelist": ["BTC/USDT", "ETH/USDT"]}})
-    completed = run_freqtrade(
-        ["backtesting", "--config", config, "--userdir", strategies.parent,
-         "--datadir", market_datadir, "--strategy-path", strategies,
-         "--strategy", "QuantRegimeStrategy", "--timeframe", "1h",
-         "--timerange", "20240101-20240401", "--export", "trades", "--cache", "none"],
-        cwd=tmp_path,
-        timeout=600,
-    )  # fmt: skip
+    completed = quant_backtest(config, market_datadir, tmp_path, "--export", "trades")
     output = output_of(completed)
     assert_runs(completed, output)
     assert warnings_about(output, "store") == 1, output[-4000:]
     summary = completed.stdout.index("QUANT PLUGIN SUMMARY (QuantRegimeStrategy)")
     line = "Unavailable: " + UNAVAILABLE["freqtrade.optimize.backtesting", "install_export"]
     assert completed.stdout.index(line) > summary, completed.stdout[-4000:]
-    results = strategies.parent / "backtest_results"
+    results = tmp_path / "user_data" / "backtest_results"
     assert list(results.glob("backtest-result-*.zip"))
     assert not list(results.glob("*.quant.json"))
+
+
+def test_a_strategy_naming_the_missing_protection_stops_in_freqtrade(
+    monkeypatch, freqtrade_config, market_datadir: Path, tmp_path
+):
+    """QuantRegimeStrategy declares SymbolPerformanceProtection: without its hook it never
+    runs unprotected, Freqtrade's resolver refuses it."""
+    break_hooks(monkeypatch, "protection_resolver")
+    config = freqtrade_config({"exchange": {"pair_whitelist": ["BTC/USDT"]}})
+    completed = quant_backtest(config, market_datadir, tmp_path, "--enable-protections")
+    output = output_of(completed)
+    assert completed.returncode != 0, output[-4000:]
+    assert "Traceback" not in output, output[-4000:]
+    assert warnings_about(output, "protection_resolver") == 1, output[-4000:]
+    assert "Impossible to load Protection 'SymbolPerformanceProtection'" in output
+    assert "BACKTESTING REPORT" not in output

@@ -139,5 +139,5 @@ def print_summary(by_strategy: dict[str, dict[str, Any]]) -> None:
         if message:
             console.print(message, soft_wrap=True, markup=False, highlight=False)
     for module_name, unavailable in registration.missing_hooks():  # said at start-up too
-        line = f"Unavailable: {unavailable} (the plugin's hook into {module_name} did not fit)"
+        line = f"Unavailable: {unavailable}: the plugin's hook into {module_name} did not fit"
         console.print(line, soft_wrap=True, markup=False, highlight=False)

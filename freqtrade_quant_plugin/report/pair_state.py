@@ -65,8 +65,8 @@ def pair_states(
 ) -> dict[str, PairState]:
     """State per pair after replaying every closed trade and paper result in close order.
 
-    A win is Freqtrade's realised profit > 0, R the tracker's R (see closed_trades.py), as
-    in the live tracker.
+    As in the live tracker (adapters/closed_trades.py): a trade counts with the plugin's
+    risk money only, at net R (realised profit / risk money), a win when that profit > 0.
     """
     manager = SymbolPerformanceManager(config, persistence_file=None)
     disabled: dict[str, tuple[int, str]] = {}
@@ -124,8 +124,9 @@ def _events(trades: pd.DataFrame, paper: Sequence[PaperResult]) -> list[tuple]:
         strict=True,
     )
     events: list[tuple] = [
-        (ts, 0, trade_id, pair, (ts, pnl, r if r == r else (1.0 if pnl > 0 else -1.0)))
+        (ts, 0, trade_id, pair, (ts, pnl, r))
         for ts, trade_id, pair, pnl, r in real
+        if r == r  # NaN: no risk record, not counted
     ]
     events += [(item.closed_ts, 1, item.id, item.pair, item.is_win) for item in paper]
     events.sort(key=lambda event: event[:3])

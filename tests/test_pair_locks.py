@@ -28,16 +28,21 @@ from freqtrade_quant_plugin.adapters.pair_tracker import PairPerformanceTracker
 from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig
+from freqtrade_quant_plugin.report.aggregate import Filters
+from freqtrade_quant_plugin.report.build import build_report
+from freqtrade_quant_plugin.report.load_db import load_database
 
 NOW = datetime(2024, 1, 2, tzinfo=UTC)
 PROTECTIONS = [{"method": "SymbolPerformanceProtection"}]
 
 
 @pytest.fixture
-def database(tmp_path):
-    open_database(f"sqlite:///{tmp_path / 'trades.sqlite'}")
+def database(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'trades.sqlite'}"
+    open_database(url)
     PairLocks.use_db = True
     PairLocks.timeframe = "1h"
+    return url
 
 
 def _plugin_lock(pair: str) -> None:
@@ -194,6 +199,7 @@ def test_unlock_by_hand_reenables_the_pair_until_a_new_disable(database, caplog)
     restarted = PairPerformanceTracker(hooks.tracker.config)
     restarted.sync()
     assert restarted.is_enabled("ETH/USDT")  # the removed lock row replays the override
+    assert _report_says_enabled(database, hooks.tracker.config)  # and the report agrees
 
     later = minute + 5 * 60 + 10  # after the unlock
     add_trade("ETH/USDT", later, profit=-1.0)
@@ -206,6 +212,12 @@ def test_unlock_by_hand_reenables_the_pair_until_a_new_disable(database, caplog)
     restarted = PairPerformanceTracker(hooks.tracker.config)
     restarted.sync()
     assert restarted.disabled_pairs() == ["ETH/USDT"]
+    assert not _report_says_enabled(database, hooks.tracker.config)
+
+
+def _report_says_enabled(url: str, config: SymbolPerformanceConfig) -> bool:
+    report = build_report(load_database(url), Filters(), config).to_json()
+    return report["pairs"]["ETH/USDT"]["enabled"]
 
 
 def _plugin_locks(pair: str, now: datetime) -> list:

@@ -10,27 +10,24 @@ the following loops, and, restarted on the same DB, still count it enabled.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import shutil
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from subprocess import Popen
 
 import pytest
+from api_support import api_call, api_server_config
 from freqtrade.persistence import PairLocks, Trade
 from freqtrade_support import REPO_ROOT, interrupt_and_wait, start_freqtrade, start_offline_server
-from pair_db_support import _free_port, add_trade, open_database
+from pair_db_support import add_trade, open_database
 
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
 
 pytestmark = pytest.mark.freqtrade
 
 STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
-USER, PASSWORD = "quant", "unlock-test"
 LOCKED = "Locked ETH/USDT: symbol performance counts it disabled"
 OVERRIDE = "Re-enabling ETH/USDT by hand"
 HEARTBEAT = "Bot heartbeat"
@@ -43,16 +40,8 @@ def replay_server(market_datadir: Path) -> Iterator[OfflineExchangeServer]:
     server.stop()
 
 
-def _api(port: int, method: str, path: str) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/{path}", method=method)
-    token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    request.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
-def _plugin_locks(port: int) -> list[dict]:
-    locks = _api(port, "GET", "locks")["locks"]
+def _plugin_locks(api: dict) -> list[dict]:
+    locks = api_call(api, "GET", "locks")["locks"]
     return [lock for lock in locks if (lock["reason"] or "").startswith("Symbol performance:")]
 
 
@@ -95,20 +84,12 @@ def test_unlock_through_the_rest_api_overrides_the_plugin(
         add_trade("ETH/USDT", minute, profit=-1.0)  # sized by the plugin: risk money 5
     Trade.session.remove()
     PairLocks.use_db = True
-    port = _free_port()
+    api = api_server_config()
     config = freqtrade_config(
         {
             "exchange": {"pair_whitelist": ["BTC/USDT", "ETH/USDT"]},
             "internals": {"process_throttle_secs": 1, "heartbeat_interval": 1},
-            "api_server": {
-                "enabled": True,
-                "listen_port": port,
-                "username": USER,
-                "password": PASSWORD,
-                "jwt_secret_key": "unlock-test-secret-of-32-characters",
-                "ws_token": "unlock-test-token",
-                "CORS_origins": [],
-            },
+            "api_server": api,
             "quant": {"symbol_performance": {"consecutive_loss_disable_threshold": 2}},
         },
         port=replay_server.port,
@@ -123,12 +104,12 @@ def test_unlock_through_the_rest_api_overrides_the_plugin(
     try:
         _wait_for(lambda: LOCKED in _text(log), "the plugin's lock", log, bot)
         _wait_for(lambda: "Uvicorn running" in _text(log), "the REST API", log, bot)
-        (lock,) = _plugin_locks(port)
+        (lock,) = _plugin_locks(api)
         assert lock["pair"] == "ETH/USDT"
-        _api(port, "DELETE", f"locks/{lock['id']}")  # what FreqUI's and /unlock do
+        api_call(api, "DELETE", f"locks/{lock['id']}")  # what FreqUI's and /unlock do
         _wait_for(lambda: OVERRIDE in _text(log), "the override", log, bot)
         _wait_for(_loops_after(log, OVERRIDE, 3), "three loops after the override", log, bot)
-        assert _plugin_locks(port) == []  # not locked again by the next loops
+        assert _plugin_locks(api) == []  # not locked again by the next loops
     finally:
         exit_code = interrupt_and_wait(bot)
     text = _text(log)
@@ -144,7 +125,7 @@ def test_unlock_through_the_rest_api_overrides_the_plugin(
         rebuilt = "Symbol performance rebuilt from"
         _wait_for(_loops_after(log, rebuilt, 3), "three loops after the rebuild", log, bot)
         _wait_for(lambda: "Uvicorn running" in _text(log), "the REST API", log, bot)
-        assert _plugin_locks(port) == []
+        assert _plugin_locks(api) == []
     finally:
         exit_code = interrupt_and_wait(bot)
     text = _text(log)

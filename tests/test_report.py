@@ -20,7 +20,7 @@ from freqtrade_quant_plugin.report.load_backtest import (
     load_backtest,
     resolve_result,
 )
-from freqtrade_quant_plugin.report.pair_state import PaperResult, pair_states
+from freqtrade_quant_plugin.report.pair_state import HandUnlock, PaperResult, pair_states
 from freqtrade_quant_plugin.report.source import ReportSource
 from freqtrade_quant_plugin.report.tables import print_report
 from freqtrade_quant_plugin.report.trades import build_frame
@@ -138,6 +138,18 @@ def test_pair_state_disables_and_paper_wins_reenable() -> None:
     # A paper result before the disabling close does not count.
     early = [PaperResult(1, "XRP/USDT", DAY, True), PaperResult(2, "XRP/USDT", DAY + 1, True)]
     assert not pair_states(frame, config, paper=early)["XRP/USDT"].enabled
+
+
+def test_pair_state_replays_a_lock_removed_by_hand() -> None:
+    """As the bot does (issue 16, defect 5): a lock a person removed re-enables the pair at
+    that moment, with a fresh losing streak; one removed before the disable changes nothing."""
+    config = SymbolPerformanceConfig(consecutive_loss_disable_threshold=2)
+    frame = build_frame([_trade(n, "XRP/USDT", "RANGING", -1.0) for n in (1, 2, 3)])
+    removed = [HandUnlock(7, "XRP/USDT", 2 * DAY + 7200)]  # after the 2nd loss disabled it
+    state = pair_states(frame, config, paper=None, hand_unlocks=removed)["XRP/USDT"]
+    assert state.enabled and state.consecutive_losses == 1 and state.disabled_since_ts is None
+    early = [HandUnlock(7, "XRP/USDT", DAY)]
+    assert not pair_states(frame, config, paper=None, hand_unlocks=early)["XRP/USDT"].enabled
 
 
 def test_the_plugins_lock_is_recognised_by_its_reason() -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 from freqtrade.persistence import PairLocks
@@ -32,17 +32,16 @@ from freqtrade.persistence.models import PairLock
 from sqlalchemy import select
 
 from freqtrade_quant_plugin.adapters.closed_trades import epoch
+from freqtrade_quant_plugin.core.plugin_locks import (
+    LOCK_HORIZON,
+    LOCK_REASON_PREFIX,
+    removed_by_hand,
+)
 from freqtrade_quant_plugin.core.symbol_performance import SymbolStats
 
 logger = logging.getLogger(__name__)
 
 PROTECTION_METHOD = "SymbolPerformanceProtection"
-LOCK_REASON_PREFIX = "Symbol performance: "
-LOCK_HORIZON = timedelta(days=3650)  # "until re-enabled"; lifted by release_pair_lock
-
-
-# A plugin lock whose end is this much before its horizon was ended by hand.
-_ENDED_EARLY = LOCK_HORIZON - timedelta(days=1)
 
 
 class HandUnlock(NamedTuple):
@@ -60,13 +59,15 @@ class HandUnlockFeed:
         self._seen: set[int] = set()
 
     def new(self) -> list[HandUnlock]:
-        statement = select(
-            PairLock.id, PairLock.pair, PairLock.lock_time, PairLock.lock_end_time
-        ).where(PairLock.active.is_(False), PairLock.reason.startswith(LOCK_REASON_PREFIX))
+        columns = (PairLock.id, PairLock.pair, PairLock.reason, PairLock.active)
+        statement = select(*columns, PairLock.lock_time, PairLock.lock_end_time).where(
+            PairLock.active.is_(False), PairLock.reason.startswith(LOCK_REASON_PREFIX)
+        )
         found = [
             HandUnlock(row.id, row.pair, epoch(row.lock_end_time))
             for row in PairLock.session.execute(statement).all()
-            if row.id not in self._seen and row.lock_end_time < row.lock_time + _ENDED_EARLY
+            if row.id not in self._seen
+            and removed_by_hand(row.active, row.reason, row.lock_time, row.lock_end_time)
         ]
         self._seen.update(item.lock_id for item in found)
         return sorted(found, key=lambda item: (item.at, item.lock_id))

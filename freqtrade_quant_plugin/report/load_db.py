@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from freqtrade_quant_plugin.report.pair_state import Lock, PaperResult
+from freqtrade_quant_plugin.core.plugin_locks import LOCK_REASON_PREFIX, removed_by_hand
+from freqtrade_quant_plugin.report.pair_state import HandUnlock, Lock, PaperResult
 from freqtrade_quant_plugin.report.readonly_db import (
     TradeDatabaseError,
     custom_data_table,
@@ -64,6 +65,7 @@ def load_database(db_url: str, now: datetime | None = None) -> ReportSource:
                 select(func.count()).where(trades_table.c.is_open.is_(True))
             ).scalar_one()
             locks = _locks(connection, now) if "pairlocks" in tables else []
+            unlocks = _hand_unlocks(connection) if "pairlocks" in tables else []
             paper = _paper(connection) if "quant_paper_trades" in tables else []
     except TradeDatabaseError:
         raise
@@ -79,6 +81,7 @@ def load_database(db_url: str, now: datetime | None = None) -> ReportSource:
         kind="database",
         paper=paper,
         locks=locks,
+        hand_unlocks=unlocks,
         open_trades=int(open_count),
     )
 
@@ -182,6 +185,28 @@ def _paper(connection: Connection) -> list[PaperResult]:
         PaperResult(int(row.id), row.pair, int(ts), bool(row.is_win))
         for row, ts in zip(rows, closed, strict=True)
     ]
+
+
+def _hand_unlocks(connection: Connection) -> list[HandUnlock]:
+    """Plugin locks a person removed (see core/plugin_locks.py), oldest removal first."""
+    c = locks_table.c
+    rows = connection.execute(
+        select(c.id, c.pair, c.reason, c.active, c.lock_time, c.lock_end_time).where(
+            c.active.is_(False), c.reason.startswith(LOCK_REASON_PREFIX)
+        )
+    ).all()
+    starts = _epoch_seconds(pd.Series([row.lock_time for row in rows], dtype=object))
+    ends = _epoch_seconds(pd.Series([row.lock_end_time for row in rows], dtype=object))
+    found = [
+        HandUnlock(int(row.id), row.pair, int(end))
+        for row, start, end in zip(rows, starts, ends, strict=True)
+        if removed_by_hand(False, row.reason, _moment(start), _moment(end))
+    ]
+    return sorted(found, key=lambda item: (item.at, item.lock_id))
+
+
+def _moment(epoch_seconds: int) -> datetime:
+    return datetime.fromtimestamp(int(epoch_seconds), tz=UTC)
 
 
 def _epoch_seconds(values: pd.Series) -> pd.Series:

@@ -11,6 +11,7 @@ from report_support import assert_figures
 from rich.console import Console
 
 from freqtrade_quant_plugin.cli import main
+from freqtrade_quant_plugin.core.plugin_locks import HandUnlock
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig
 from freqtrade_quant_plugin.report import aggregate
 from freqtrade_quant_plugin.report.aggregate import Filters
@@ -20,7 +21,7 @@ from freqtrade_quant_plugin.report.load_backtest import (
     load_backtest,
     resolve_result,
 )
-from freqtrade_quant_plugin.report.pair_state import HandUnlock, PaperResult, pair_states
+from freqtrade_quant_plugin.report.pair_state import PaperResult, pair_states
 from freqtrade_quant_plugin.report.source import ReportSource
 from freqtrade_quant_plugin.report.tables import print_report
 from freqtrade_quant_plugin.report.trades import build_frame

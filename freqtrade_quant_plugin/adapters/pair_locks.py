@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from freqtrade.persistence import PairLocks
 from freqtrade.persistence.models import PairLock
@@ -35,6 +35,7 @@ from freqtrade_quant_plugin.adapters.closed_trades import epoch
 from freqtrade_quant_plugin.core.plugin_locks import (
     LOCK_HORIZON,
     LOCK_REASON_PREFIX,
+    HandUnlock,
     removed_by_hand,
 )
 from freqtrade_quant_plugin.core.symbol_performance import SymbolStats
@@ -42,14 +43,6 @@ from freqtrade_quant_plugin.core.symbol_performance import SymbolStats
 logger = logging.getLogger(__name__)
 
 PROTECTION_METHOD = "SymbolPerformanceProtection"
-
-
-class HandUnlock(NamedTuple):
-    """A plugin lock a person removed: the pair, and when (epoch seconds)."""
-
-    lock_id: int
-    pair: str
-    at: int
 
 
 class HandUnlockFeed:

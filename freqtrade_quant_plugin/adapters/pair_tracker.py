@@ -49,9 +49,10 @@ from freqtrade_quant_plugin.adapters.closed_trades import (
     DatabaseTradeFeed,
     RiskMoneyLookup,
 )
-from freqtrade_quant_plugin.adapters.pair_locks import HandUnlock, HandUnlockFeed
+from freqtrade_quant_plugin.adapters.pair_locks import HandUnlockFeed
 from freqtrade_quant_plugin.adapters.paper_store import ClosedPaperTrade, PaperTradeStore
 from freqtrade_quant_plugin.adapters.snapshot_file import snapshot_mode
+from freqtrade_quant_plugin.core.plugin_locks import HandUnlock
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.symbol_performance import (
     SymbolPerformanceConfig,

@@ -5,9 +5,18 @@ reads the table without Freqtrade, apply the same rules."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 LOCK_REASON_PREFIX = "Symbol performance: "
 LOCK_HORIZON = timedelta(days=3650)  # "until re-enabled"; lifted by the plugin or a person
+
+
+class HandUnlock(NamedTuple):
+    """A plugin lock a person removed: its pair was re-enabled by hand `at` (epoch s)."""
+
+    lock_id: int
+    pair: str
+    at: int
 
 
 def removed_by_hand(active: bool, reason: str | None, lock_time: datetime, end: datetime) -> bool:

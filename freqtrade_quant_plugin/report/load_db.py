@@ -24,8 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from freqtrade_quant_plugin.core.plugin_locks import LOCK_REASON_PREFIX, removed_by_hand
-from freqtrade_quant_plugin.report.pair_state import HandUnlock, Lock, PaperResult
+from freqtrade_quant_plugin.core.plugin_locks import LOCK_REASON_PREFIX, HandUnlock, removed_by_hand
+from freqtrade_quant_plugin.report.pair_state import Lock, PaperResult
 from freqtrade_quant_plugin.report.readonly_db import (
     TradeDatabaseError,
     custom_data_table,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from freqtrade_quant_plugin.core import symbol_performance
+from freqtrade_quant_plugin.core.plugin_locks import HandUnlock
 from freqtrade_quant_plugin.core.symbol_performance import (
     SymbolPerformanceConfig,
     SymbolPerformanceManager,
@@ -32,15 +33,6 @@ class PaperResult:
     pair: str
     closed_ts: int
     is_win: bool
-
-
-@dataclass(frozen=True)
-class HandUnlock:
-    """A plugin lock a person removed: the pair was re-enabled by hand at `at`."""
-
-    lock_id: int
-    pair: str
-    at: int  # epoch seconds
 
 
 @dataclass(frozen=True)

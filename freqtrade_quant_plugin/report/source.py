@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from freqtrade_quant_plugin.report.pair_state import HandUnlock, Lock, PaperResult
+from freqtrade_quant_plugin.core.plugin_locks import HandUnlock
+from freqtrade_quant_plugin.report.pair_state import Lock, PaperResult
 
 
 @dataclass

@@ -215,6 +215,24 @@ class SymbolPerformanceManager:
         self._save()
         return stats
 
+    def override_disable(self, symbol: str) -> SymbolStats:
+        """A person re-enabled a disabled pair: it trades again with a fresh losing streak,
+        so only a new run of `consecutive_loss_disable_threshold` losses disables it."""
+        stats = self._stats.get(symbol)
+        if stats is None or stats.is_enabled:
+            return self.get_stats(symbol)
+        logger.warning(
+            "Re-enabling %s by hand (its symbol-performance lock was removed); %d more "
+            "consecutive losses disable it again",
+            symbol,
+            self.config.consecutive_loss_disable_threshold,
+        )
+        stats.is_enabled = True
+        stats.consecutive_losses = 0
+        stats.paper_consecutive_wins = 0
+        self._save()
+        return stats
+
     def get_stats(self, symbol: str) -> SymbolStats:
         """Stats of a pair; an unknown pair gets fresh zero stats that are not stored."""
         return self._stats.get(symbol) or SymbolStats(symbol)

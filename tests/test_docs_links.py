@@ -20,7 +20,6 @@ DOCS = REPO_ROOT / "docs"
 PENDING_PAGES = {
     "add-to-your-strategy.md",
     "compatibility.md",
-    "pair-disabling-notes.md",
     "evidence-mixin-mode.md",
     "live-rehearsal.md",
 }

@@ -149,6 +149,9 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
             rules_for=lambda regime: self.stop_rules(regime, self.effective_settings()),
             refill=self._refill_entry,
             use_database=self._is_live,
+            candles_cover=lambda trade: self._signals.covers(
+                trade.pair, trade.open_date_utc, self._timeframe_seconds
+            ),
         )
 
     # ----------------------------------------------------------------- start-up and runs
@@ -195,7 +198,10 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
         # A new run (trade ids start again at 1): hyperopt reruns backtests on the same
         # object (time goes backwards) or on a fresh copy in a worker process (first loop).
-        if self._last_loop_time is None or current_time < self._last_loop_time:
+        # A bot's one run began at bot_start: what its start-up learnt (fills Freqtrade
+        # reported before the first loop) stays.
+        simulated = self._is_simulated
+        if simulated and (self._last_loop_time is None or current_time < self._last_loop_time):
             self._reset_run_state()
         self._last_loop_time = current_time
         if self._is_live:

@@ -161,16 +161,21 @@ class ExitCallbacks(IStrategy):
         if math.isfinite(hours) and current_time - trade.open_date_utc >= timedelta(hours=hours):
             return MAX_DURATION
         sign = -1.0 if state.is_short else 1.0
-        if (self._best_price(trade, state, current_rate) - state.take_profit_price) * sign < 0:
+        # The target counts only while the price is there: live the current rate, in a
+        # backtest this candle's range (an earlier touch, `max_rate`, is history: a limit
+        # at the target would then sit above the market).
+        candle = self._signals.candle_at(pair, current_time) if self._is_simulated else None
+        reached = current_rate
+        if candle is not None:
+            reached = candle.low if state.is_short else candle.high
+        if (reached - state.take_profit_price) * sign < 0:
             return None
-        if self._is_simulated:
+        if candle is not None:
             # The candle reached the target; if it also reached the stop, the backtest cannot
             # know which came first and assumes the stop (as Freqtrade does for ROI).
-            candle = self._signals.candle_at(pair, current_time)
-            if candle is not None:
-                adverse = candle.high if state.is_short else candle.low
-                if (adverse - trade.stop_loss) * sign <= 0:
-                    return None
+            adverse = candle.high if state.is_short else candle.low
+            if (adverse - trade.stop_loss) * sign <= 0:
+                return None
         return TAKE_PROFIT
 
     @fail_closed(lambda self, call: call["proposed_rate"], "Freqtrade's exit price")

@@ -72,18 +72,15 @@ def state_from_stored_fields(
     except (KeyError, ValueError):
         return None
     size = float(trade.amount)
-
-    def stored(key: str, default: float) -> float:
-        value = _number(trade.get_custom_data(key))
-        return default if value is None else value
-
+    risk_money = size * abs(entry - stop)
     breakeven = _number(trade.get_custom_data("breakeven_price"))
+    # The sizing facts live only in the JSON state (trade_records): neutral values here.
     return EntryState(
         trade_id=int(trade.id),
         pair=trade.pair,
         is_short=bool(trade.is_short),
         regime=regime,
-        volatility_regime=str(trade.get_custom_data("volatility_regime_at_entry") or regime),
+        volatility_regime=regime,
         atr=atr,
         signal_date=0,
         entry_price=entry,
@@ -92,11 +89,11 @@ def state_from_stored_fields(
         stop_price=stop,
         take_profit_price=target,
         breakeven_price=breakeven,
-        risk_money=size * abs(entry - stop),
-        planned_risk_money=stored("planned_risk_money", size * abs(entry - stop)),
-        balance=stored("balance_at_entry", 0.0),
-        regime_multiplier=stored("regime_multiplier", 1.0),
-        risk_modifier=stored("risk_modifier", 1.0),
+        risk_money=risk_money,
+        planned_risk_money=risk_money,
+        balance=0.0,
+        regime_multiplier=1.0,
+        risk_modifier=1.0,
         entry_slippage=0.0,
         candle_volume=None,
         rules=rules,

@@ -46,6 +46,7 @@ from freqtrade_quant_plugin.adapters.entry_sizing import EntrySizing, _PendingEn
 from freqtrade_quant_plugin.adapters.entry_summary import EntrySummary
 from freqtrade_quant_plugin.adapters.exchange_facts import (
     freqtrade_fee_rate,
+    static_stoploss_notice,
 )
 from freqtrade_quant_plugin.adapters.exit_callbacks import ExitCallbacks
 from freqtrade_quant_plugin.adapters.fail_closed import (
@@ -97,7 +98,11 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
 
     INTERFACE_VERSION = 3
     use_custom_stoploss = True
-    # A wide backstop only: the ATR stop replaces it as soon as the entry fills.
+    # A wide backstop only: the ATR stop replaces it as soon as the entry fills (the
+    # after-fill custom_stoploss may set it wider or tighter). Kept wide: it is the stop of
+    # a trade whose state waits for candles after a restart, and a later plugin stop can
+    # only tighten it. Its cost: Freqtrade's minimum stake reserves 1.5x for it
+    # (exchange_facts.static_stoploss_notice).
     stoploss = -0.30
     # Exits come from the regime rules (custom_exit / custom_stoploss), not from ROI.
     minimal_roi: ClassVar[dict[str, float]] = {"0": 100.0}
@@ -191,6 +196,8 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
         self._stale_candles = StaleCandles(self._timeframe_seconds, entry_blocks(self))
         if self._runmode == RunMode.LIVE:
             advise_stop_on_exchange(self.order_types, bool(self.config.get("dry_run")))
+        if self._is_live:
+            logger.info(static_stoploss_notice(self.stoploss))
         self._reset_run_state()
         self.pair_performance = PairPerformanceHooks(self, self.quant_settings, self._risk_money)
 

@@ -53,8 +53,9 @@ class FillRecords(IStrategy):
             pending = self._rebuild_pending(trade)
             if pending is None:
                 logger.warning(
-                    "%s: entry filled without a known regime: trade %s gets a stop rebuilt "
-                    "from the trade DB or exits",
+                    "%s: entry filled without a known signal candle (not analysed yet, or "
+                    "an UNKNOWN regime): trade %s gets its stop rebuilt from the trade DB or "
+                    "its candles, or exits",
                     trade.pair,
                     trade.id,
                 )

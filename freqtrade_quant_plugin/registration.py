@@ -113,6 +113,10 @@ def register() -> None:
         "freqtrade.optimize.backtesting",
         lazy_patch("freqtrade_quant_plugin.adapters.backtest_export:install"),
     )
+    after_import(
+        "freqtrade.optimize",
+        lazy_patch("freqtrade_quant_plugin.adapters.freqtrade_compat:provide_joblib_cloudpickle"),
+    )
 
 
 register()

@@ -45,6 +45,8 @@ HOOKS = (
      "backtest export (the .quant.json beside the backtest result)"),
     ("freqtrade.optimize.backtesting", f"{_ADAPTERS}.backtest_export:install_summary",
      "backtest summary table (QUANT PLUGIN SUMMARY)"),
+    ("freqtrade.optimize", f"{_ADAPTERS}.freqtrade_compat:provide_joblib_cloudpickle",
+     "hyperopt on Freqtrade 2025.11-2026.8 with joblib >= 1.6 (install joblib<1.6)"),
 )  # fmt: skip
 
 _pending: "dict[str, list[tuple[Patch, str]]]" = {}

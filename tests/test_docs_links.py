@@ -19,7 +19,6 @@ DOCS = REPO_ROOT / "docs"
 # Pages other branches write; links to them are not checked until they exist.
 PENDING_PAGES = {
     "add-to-your-strategy.md",
-    "compatibility.md",
     "evidence-mixin-mode.md",
     "live-rehearsal.md",
 }

@@ -54,8 +54,13 @@ def assert_runs(completed, output: str) -> None:
     assert "Traceback" not in output, output[-4000:]
 
 
+# The joblib shim only registers a later hook: it reads nothing of freqtrade.optimize that a
+# release could change (tests/test_freqtrade_compat.py covers it).
+UNBREAKABLE = {("freqtrade.optimize", "provide_joblib_cloudpickle")}
+
+
 def test_every_hook_key_names_a_plugin_hook():
-    assert set(HOOK_OF.values()) == set(UNAVAILABLE)
+    assert set(HOOK_OF.values()) == set(UNAVAILABLE) - UNBREAKABLE
 
 
 @pytest.mark.parametrize("key", sorted(HOOK_OF))

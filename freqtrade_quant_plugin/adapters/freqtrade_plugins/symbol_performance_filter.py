@@ -26,6 +26,11 @@ class SymbolPerformanceFilter(IPairList):
         super().__init__(*args, **kwargs)
         self._tracker = get_tracker(self._config)
 
+    @property
+    def needstickers(self) -> bool:
+        """No tickers: the decision reads the trade DB (abstract before Freqtrade 2026.3)."""
+        return False
+
     def short_desc(self) -> str:
         return f"{self.name} - Removing pairs disabled by symbol performance."
 

@@ -110,7 +110,13 @@ def _degrade(module_name: str, unavailable: str, error: Exception) -> None:
 
 
 class _PatchingFinder:
-    """A meta path finder: finds a watched module with the other finders, wraps its loader."""
+    """A meta path finder: finds a watched module with the other finders, wraps its loader.
+
+    It skips every finder of this kind, also one left by an earlier copy of this module
+    (`importlib.reload`, a re-import): two that asked each other would recurse forever.
+    """
+
+    _quant_plugin_finder = True
 
     def find_spec(
         self,
@@ -121,7 +127,7 @@ class _PatchingFinder:
         if fullname not in _pending:
             return None
         for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
+            if getattr(finder, "_quant_plugin_finder", False) or not hasattr(finder, "find_spec"):
                 continue
             spec = finder.find_spec(fullname, path, target)
             if spec is not None and spec.loader is not None:

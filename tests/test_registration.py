@@ -102,3 +102,26 @@ def test_plain_freqtrade_lists_the_plugin_hyperopt_loss(tmp_path, monkeypatch):
     (row,) = [line for line in completed.stdout.splitlines() if "NetRHyperOptLoss" in line]
     assert "net_r_hyperopt_loss.py" in row and "OK" in row, row
     assert "SharpeHyperOptLoss" in completed.stdout  # Freqtrade's own are still there
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        "importlib.reload(registration)",
+        'del sys.modules["freqtrade_quant_plugin.registration"]; '
+        "import freqtrade_quant_plugin.registration",
+    ],
+)
+def test_a_second_copy_of_the_hook_leaves_freqtrade_importable(again):
+    """A reloaded or re-imported hook module adds a second finder; the two must not ask
+    each other (that recursed until RecursionError on every Freqtrade import)."""
+    result = run_python(
+        f"""
+        import importlib, sys
+        import freqtrade_quant_plugin.registration as registration
+        {again}
+        import freqtrade.constants
+        assert "SymbolPerformanceFilter" in freqtrade.constants.AVAILABLE_PAIRLISTS
+        """
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -181,4 +181,7 @@ def test_state_survives_restart_and_exit_is_recorded(strategy_class, monkeypatch
     tracker = restarted.pair_performance.tracker
     tracker.sync()  # the closed trade feeds the pair's performance from the DB, with its R
     assert tracker.stats(PAIR).total_trades == 1
-    assert tracker.stats(PAIR).total_R == pytest.approx(trade.get_custom_data("R_multiple"))
+    # The tracker's R is net: realised profit over the risk money recorded at the entry.
+    net_r = trade.close_profit_abs / trade.get_custom_data("risk_money")
+    assert net_r < trade.get_custom_data("R_multiple")
+    assert tracker.stats(PAIR).total_R == pytest.approx(net_r)

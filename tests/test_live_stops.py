@@ -113,7 +113,7 @@ def test_breakeven_moves_the_exchange_stop(tmp_path: Path) -> None:
     start = timeline_start(series.gap_index + 1, SECONDS_TO_STEP)
     write_pair(datadir, PAIR, series.frame(start))
     step_ms = int(start.value // 1_000_000) + (series.gap_index + 1) * MINUTE_MS
-    userdir = user_data_with(tmp_path, "live_strategy", live_strategy(floor=PRICE * 1.01))
+    userdir = user_data_with(tmp_path, "live_strategy", live_strategy())
     db = tmp_path / "trades.sqlite"
     server = live_server(datadir)
     bot = None

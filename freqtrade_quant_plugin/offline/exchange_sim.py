@@ -12,6 +12,7 @@ Spot fees are Binance's 0.1 % (charged in the asset received); USD-M fees 0.02 %
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -262,7 +263,7 @@ class SimulatedExchange:
         ratio = self.faults.take_partial() if order.type != "MARKET" else None
         if ratio is not None:
             step = self.market.precision(instrument, order.market).step_size
-            quantity = max(step, (quantity * ratio) // step * step)
+            quantity = max(step, round(math.floor(quantity * ratio / step + 1e-9) * step, 12))
             order.held = True
             logger.info("Rehearsal: order %d %s fills partially (%g of %g), the rest is held",
                         order.order_id, order.symbol, quantity, order.quantity)  # fmt: skip

@@ -24,12 +24,13 @@ REJECT_MESSAGES = {
     -1013: "Filter failure: PRICE_FILTER",
     -2019: "Margin is insufficient.",
 }
+# 429 is Binance's JSON error; a 5xx comes from the gateway in front of it, as a page.
 OUTAGE_ANSWERS = {
     429: (-1003, "Too many requests; current limit is 6000 request weight per 1 MINUTE."),
-    500: (-1001, "Internal error; unable to process your request. Please try again."),
-    502: (-1001, "Bad gateway."),
-    503: (-1008, "Service Unavailable."),
-    504: (-1007, "Timeout waiting for response from backend server."),
+    500: (0, "Internal Server Error"),
+    502: (0, "Bad Gateway"),
+    503: (0, "Service Temporarily Unavailable"),
+    504: (0, "Gateway Time-out"),
 }
 TIMEOUT_HOLD_S = 15.0  # longer than ccxt's default 10 s request timeout
 
@@ -80,9 +81,12 @@ class Faults:
             self.outage_requests += 1
             return self._outage.status
 
-    def outage_error(self, status: int) -> BinanceError:
+    def outage_answer(self, status: int) -> tuple[int, object]:
+        """(HTTP status, body): Binance's JSON for 429, an HTML page for a 5xx."""
         code, msg = OUTAGE_ANSWERS[status]
-        return BinanceError(status, code, msg)
+        if status == 429:
+            return status, BinanceError(status, code, msg).body()
+        return status, f"<html><head><title>{status} {msg}</title></head></html>"
 
     def take_rejection(self) -> BinanceError | None:
         with self._lock:

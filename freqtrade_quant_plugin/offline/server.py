@@ -67,15 +67,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(status, body)
 
     def _send_json(self, status: int, body: object, with_body: bool = True) -> None:
-        try:  # NaN or inf is not JSON: never let one out as a bare token
-            payload = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
-        except ValueError:
-            logger.exception("Offline server built a non-JSON answer for %s", self.path)
-            status = 500
-            payload = b'{"code":-1000,"msg":"Internal error of the offline server."}'
+        """A JSON document; a str body goes out as an HTML page (a gateway's 5xx page)."""
+        content_type = "application/json;charset=UTF-8"
+        if isinstance(body, str):
+            payload, content_type = body.encode(), "text/html"
+        else:
+            try:  # NaN or inf is not JSON: never let one out as a bare token
+                payload = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+            except ValueError:
+                logger.exception("Offline server built a non-JSON answer for %s", self.path)
+                status = 500
+                payload = b'{"code":-1000,"msg":"Internal error of the offline server."}'
 
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")

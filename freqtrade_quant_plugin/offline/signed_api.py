@@ -109,8 +109,7 @@ class RehearsalApi:
             time.sleep(TIMEOUT_HOLD_S)  # no answer in time: the client gives up first
             outage = 504
         if outage is not None:
-            error = self.exchange.faults.outage_error(outage)
-            return error.status, error.body()
+            return self.exchange.faults.outage_answer(outage)
         if path not in self._signed_paths:
             return self.public.handle_http(method, path, query_text, body, api_key)
         route = self._routes.get((method, path))

@@ -238,3 +238,34 @@ def test_the_control_endpoint_switches_faults_over_http(rehearsal) -> None:
         assert json.load(answer)["reject_next"] == 2
     with urllib.request.urlopen(f"{server.url}/rehearsal/account", timeout=10) as answer:
         assert json.load(answer)["balances"]["USDT"]["free"] == 1000.0
+
+
+def test_offline_config_live_writes_keys_and_dry_run_false(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    output = tmp_path / "rehearsal.json"
+    command = [sys.executable, "-m", "freqtrade_quant_plugin.cli", "offline-config",
+               "--port", "9912", "--live", "--output", str(output)]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
+    fragment = json.loads(output.read_text())
+    assert fragment["dry_run"] is False
+    assert fragment["exchange"]["key"] == REHEARSAL_KEY
+    assert fragment["exchange"]["secret"] == REHEARSAL_SECRET
+    assert (
+        fragment["exchange"]["ccxt_config"]
+        == offline_exchange_config(9912)["exchange"]["ccxt_config"]
+    )
+
+
+def test_serve_live_needs_replay(rehearsal) -> None:
+    import subprocess
+    import sys
+
+    _, datadir = rehearsal
+    command = [sys.executable, "-m", "freqtrade_quant_plugin.cli", "serve", "--port", "0",
+               "--live", "--datadir", str(datadir)]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2
+    assert "--replay" in completed.stderr

@@ -97,6 +97,7 @@ class RehearsalApi:
             ("GET", "/fapi/v1/income"): lambda q: [],
         }
         self._signed_paths = {path for _, path in self._routes}
+        self.answered = 0  # signed requests answered with data (tests watch a bot come back)
 
     def handle_http(
         self, method: str, path: str, query_text: str, body: str, api_key: str | None
@@ -117,7 +118,9 @@ class RehearsalApi:
             query = verify(self.credentials, api_key, query_text, body, self._now_ms())
             if route is None:
                 return 405, {"code": -1, "msg": f"{method} {path} is not supported."}
-            return 200, route(query)
+            answer = route(query)
+            self.answered += 1
+            return 200, answer
         except BinanceError as error:
             if error.code in (-2014, -2015, -1022):
                 logger.warning("Rehearsal: %s %s refused: %s", method, path, error.msg)

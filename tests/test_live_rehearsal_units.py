@@ -269,3 +269,53 @@ def test_serve_live_needs_replay(rehearsal) -> None:
     completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2
     assert "--replay" in completed.stderr
+
+
+def test_usdm_futures_leverage_positions_and_a_stop_market_algo_order(tmp_path: Path) -> None:
+    """ccxt's USD-M flow: leverage, margin type, a position, a reduce-only STOP_MARKET
+    (a conditional "algo" order) that a gap triggers: it places its market order."""
+    from fault_support import replay_server
+
+    from freqtrade_quant_plugin.offline.rehearsal import LiveRehearsal
+
+    datadir = tmp_path / "data"
+    series = GapSeries(price=100.0, gap_index=1800, candles=2100, gap_factor=0.9, seed=12)
+    frame = series.frame(timeline_start(series.gap_index, 120))
+    write_pair(datadir, "UNIT/USDT", frame)  # replay_server anchors on the spot files
+    write_pair(datadir / "futures", "UNIT/USDT", frame, "1m-futures")
+    (datadir / "futures" / "UNIT_USDT-1m-futures.feather").rename(
+        datadir / "futures" / "UNIT_USDT_USDT-1m-futures.feather"
+    )
+    clock = [int(time.time() * 1000)]
+    server = replay_server(datadir, live=LiveRehearsal(wallet=1000.0), now_ms=lambda: clock[0])
+    try:
+        client = _client(server.port)
+        client.options["defaultType"] = "future"
+        client.options["adjustForTimeDifference"] = True
+        client.load_markets()
+        pair = "UNIT/USDT:USDT"
+        client.set_leverage(3, pair)
+        client.set_margin_mode("isolated", pair)
+        client.create_order(pair, "market", "buy", 6.0)
+        (position,) = [p for p in client.fetch_positions([pair]) if p["contracts"]]
+        assert position["contracts"] == 6.0 and position["leverage"] == 3
+        assert position["marginMode"] == "isolated"
+        with pytest.raises(ccxt.ExchangeError, match="-2022"):  # would grow the long
+            client.create_order(pair, "market", "buy", 1.0, params={"reduceOnly": True})
+        last = client.fetch_ticker(pair)["last"]
+        stop = client.create_order(
+            pair, "market", "sell", 6.0, params={"stopPrice": last * 0.97, "reduceOnly": True}
+        )
+        assert client.fetch_order(stop["id"], pair, {"stop": True})["status"] == "open"
+        clock[0] += 10 * 60_000  # past the gap candle (opens 10 % lower)
+        client.load_time_difference()
+        stopped = client.fetch_order(stop["id"], pair, {"stop": True})
+        assert stopped["status"] == "closed"
+        actual = client.fetch_order(stopped["info"]["actualOrderId"], pair)
+        assert actual["status"] == "closed" and actual["filled"] == 6.0
+        assert actual["average"] < 100.0 * 0.9 * 1.01  # the gapped price, not the stop
+        assert not [p for p in client.fetch_positions([pair]) if p["contracts"]]
+        balance = client.fetch_balance()["USDT"]["total"]
+        assert 1000.0 - 6 * 100 * 0.12 < balance < 1000.0 - 6 * 100 * 0.08  # lost the gap
+    finally:
+        server.stop()

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 ACCOUNT_FILE_NAME = "offline-account.json"
 _FORMAT = 1
 OPEN_STATUSES = frozenset({"NEW", "PARTIALLY_FILLED"})
+ALGO_DONE = "FINISHED"  # an algo order that triggered and placed its regular order
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Order:
     triggered: bool = False
     held: bool = False  # a partial fill's rest: never fills further (see `Faults`)
     locked: float = 0.0  # what the order still holds of its balance
+    algo: bool = False  # a USD-M conditional order (Binance's algo orders)
+    actual_order_id: int = 0  # the regular order an algo order placed when triggered
 
     @property
     def is_open(self) -> bool:

@@ -5,8 +5,7 @@ the candles that closed since it was last looked at (`sync`). An order that fill
 no bot is asking (the bot is down) therefore fills at the candle where the market reached
 it, with that candle's time, as soon as anyone asks again.
 
-Spot fees are Binance's 0.1 % (charged in the asset received); USD-M fees 0.02 % maker,
-0.05 % taker, in the settle currency.
+Balances move in `settlement` (locks, fees, positions).
 """
 
 from __future__ import annotations
@@ -18,13 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from freqtrade_quant_plugin.offline.account import (
+    ALGO_DONE,
     AccountState,
     Fill,
     Order,
     load_account,
     save_account,
 )
-from freqtrade_quant_plugin.offline.api_base import FUTURES, SPOT, MarketData
+from freqtrade_quant_plugin.offline.api_base import SPOT, MarketData
 from freqtrade_quant_plugin.offline.datadir import Instrument
 from freqtrade_quant_plugin.offline.faults import Faults
 from freqtrade_quant_plugin.offline.matching import (
@@ -38,16 +38,17 @@ from freqtrade_quant_plugin.offline.matching import (
     slipped,
 )
 from freqtrade_quant_plugin.offline.params import BinanceError
+from freqtrade_quant_plugin.offline.settlement import (
+    rejected,
+    release,
+    reserve,
+    settle_futures,
+    settle_spot,
+)
 
 logger = logging.getLogger(__name__)
 
-SPOT_FEE = 0.001
-FUTURES_FEES = (0.0002, 0.0005)  # maker, taker
 MIN_NOTIONAL = 5.0
-
-
-def rejected(msg: str, code: int = -2010) -> BinanceError:
-    return BinanceError(400, code, msg)
 
 
 class SimulatedExchange:
@@ -81,11 +82,12 @@ class SimulatedExchange:
             self._sync()
             return self.state.orders.get(order_id)
 
-    def find(self, market: str, symbol: str, order_id: int | None, client_id: str | None):
+    def find(self, market: str, symbol: str | None, order_id: int | None, client_id: str | None):
+        """The order with that id (or client id) in `market` (and `symbol`, if given)."""
         with self._lock:
             self._sync()
             for order in self.state.orders.values():
-                if order.market != market or order.symbol != symbol:
+                if order.market != market or symbol not in (None, order.symbol):
                     continue
                 if order_id is not None and order.order_id == order_id:
                     return order
@@ -125,7 +127,7 @@ class SimulatedExchange:
             order.checked_from_ms = self.market.clock.stored_now_ms() if self.market.clock else 0
             order.order_id = self.state.next_order_id
             order.client_id = order.client_id or f"rehearsal{order.order_id}"
-            self._reserve(order, instrument, reference)
+            reserve(self.state, order, instrument, reference)
             self.state.next_order_id += 1
             self.state.orders[order.order_id] = order
             if order.type == "MARKET":
@@ -154,53 +156,12 @@ class SimulatedExchange:
             self._sync()
             if not order.is_open:
                 raise BinanceError(400, -2011, "Unknown order sent.")
-            self._release(order, instrument)
+            release(self.state, order, instrument)
             order.status = "CANCELED"
             order.updated_ms = self._now_ms()
             logger.info("Rehearsal: order %d %s canceled", order.order_id, order.symbol)
             self._save()
             return order
-
-    # -- balances ---------------------------------------------------------------------
-
-    def _reserve(self, order: Order, instrument: Instrument, price: float) -> None:
-        if order.market == FUTURES:
-            self._reserve_margin(order, instrument, price)
-            return
-        if order.side == "BUY":
-            asset, need = instrument.quote, order.quantity * price
-        else:
-            asset, need = instrument.base, order.quantity
-        if self.state.free(asset) + 1e-9 < need:
-            raise rejected("Account has insufficient balance for requested action.")
-        need = min(need, self.state.free(asset))
-        self.state.move(asset, free=-need, locked=need)
-        order.locked = need
-
-    def _reserve_margin(self, order: Order, instrument: Instrument, price: float) -> None:
-        position = self.state.position(order.symbol)
-        signed = order.quantity if order.side == "BUY" else -order.quantity
-        reduces = position.amount * signed < 0 and abs(signed) <= abs(position.amount) + 1e-12
-        if order.reduce_only and not reduces:
-            raise rejected("ReduceOnly Order is rejected.", -2022)
-        if order.reduce_only or reduces or order.type in STOP_LIMIT_TYPES | STOP_MARKET_TYPES:
-            return
-        need = order.quantity * price / position.leverage
-        settle = instrument.settle or instrument.quote
-        if self._available_margin(settle) + 1e-9 < need:
-            raise rejected("Margin is insufficient.", -2019)
-
-    def _available_margin(self, settle: str) -> float:
-        used = sum(
-            abs(p.amount) * p.entry_price / p.leverage for p in self.state.positions.values()
-        )
-        return self.state.futures_wallet.get(settle, 0.0) - used
-
-    def _release(self, order: Order, instrument: Instrument) -> None:
-        if order.market == SPOT and order.locked:
-            asset = instrument.quote if order.side == "BUY" else instrument.base
-            self.state.move(asset, free=order.locked, locked=-order.locked)
-            order.locked = 0.0
 
     # -- matching ---------------------------------------------------------------------
 
@@ -238,6 +199,10 @@ class SimulatedExchange:
                     order.triggered = True
                     logger.info("Rehearsal: stop order %d %s triggered", order.order_id,
                                 order.symbol)  # fmt: skip
+                    if order.algo:
+                        self._hand_over(order, instrument, match.price, bar, open_ms + tf)
+                        changed = True
+                        break
                 price = match.price
                 if price is not None and order.type in STOP_MARKET_TYPES:
                     price = slipped(order.side, price, bar.high - bar.low, price * order.quantity)
@@ -250,6 +215,31 @@ class SimulatedExchange:
                         break
         if changed:
             self._save()
+
+    def _hand_over(
+        self, algo: Order, instrument: Instrument, price: float | None, bar: Bar, close_ms: int
+    ) -> None:
+        """A triggered algo order places its regular order (market for STOP_MARKET, limit
+        for STOP) and is finished; that order fills at `price` or rests (a jumped limit)."""
+        fill_ms = self.market._public(close_ms)
+        actual = Order(
+            order_id=self.state.next_order_id,
+            client_id=f"rehearsal{self.state.next_order_id}",
+            symbol=algo.symbol, market=algo.market, side=algo.side,
+            type="MARKET" if algo.type in STOP_MARKET_TYPES else "LIMIT",
+            quantity=algo.quantity, price=algo.price, stop_price=0.0,
+            time_in_force=algo.time_in_force, created_ms=fill_ms, checked_from_ms=close_ms,
+            reduce_only=algo.reduce_only, updated_ms=fill_ms,
+        )  # fmt: skip
+        self.state.next_order_id += 1
+        self.state.orders[actual.order_id] = actual
+        algo.actual_order_id, algo.status, algo.updated_ms = actual.order_id, ALGO_DONE, fill_ms
+        algo.checked_from_ms = close_ms
+        if price is not None:
+            if actual.type == "MARKET":
+                price = slipped(algo.side, price, bar.high - bar.low, price * algo.quantity)
+            self._fill(actual, instrument, actual.quantity, price, False, fill_ms)
+            algo.executed = actual.executed
 
     def _fill(
         self,
@@ -269,15 +259,17 @@ class SimulatedExchange:
                         order.order_id, order.symbol, quantity, order.quantity)  # fmt: skip
         time_ms = self._now_ms() if time_ms is None else time_ms
         if order.market == SPOT:
-            commission, asset = self._settle_spot(order, instrument, quantity, price)
+            commission, asset = settle_spot(self.state, order, instrument, quantity, price)
         else:
-            commission, asset = self._settle_futures(order, instrument, quantity, price, is_maker)
+            commission, asset = settle_futures(
+                self.state, order, instrument, quantity, price, is_maker, time_ms
+            )
         order.executed = round(order.executed + quantity, 12)
         order.quote_executed = round(order.quote_executed + quantity * price, 12)
         order.updated_ms = time_ms
         if order.remaining <= 1e-12:
             order.status = "FILLED"
-            self._release(order, instrument)
+            release(self.state, order, instrument)
         else:
             order.status = "PARTIALLY_FILLED"
         self.state.fills.append(
@@ -287,49 +279,6 @@ class SimulatedExchange:
         self.state.next_trade_id += 1
         logger.info("Rehearsal: order %d %s %s filled %g @ %g", order.order_id, order.symbol,
                     order.side, quantity, price)  # fmt: skip
-
-    def _settle_spot(self, order: Order, instrument: Instrument, qty: float, price: float):
-        base, quote = instrument.base, instrument.quote
-        if order.side == "BUY":
-            locked_part = min(order.locked, qty * (order.locked / max(order.remaining, 1e-18)))
-            self.state.move(quote, free=locked_part - qty * price, locked=-locked_part)
-            order.locked -= locked_part
-            commission = qty * SPOT_FEE
-            self.state.move(base, free=qty - commission)
-            return commission, base
-        taken = min(order.locked, qty)
-        self.state.move(base, locked=-taken, free=taken - qty)
-        order.locked -= taken
-        commission = qty * price * SPOT_FEE
-        self.state.move(quote, free=qty * price - commission)
-        return commission, quote
-
-    def _settle_futures(
-        self, order: Order, instrument: Instrument, qty: float, price: float, is_maker: bool
-    ):
-        settle = instrument.settle or instrument.quote
-        position = self.state.position(order.symbol)
-        signed = qty if order.side == "BUY" else -qty
-        if position.amount * signed < 0:  # reduces (and may flip)
-            closed = min(abs(signed), abs(position.amount))
-            direction = 1 if position.amount > 0 else -1
-            pnl = (price - position.entry_price) * closed * direction
-            position.realized += pnl
-            self.state.futures_wallet[settle] = self.state.futures_wallet.get(settle, 0.0) + pnl
-            rest = position.amount + signed
-            if abs(rest) > 1e-12 and rest * position.amount < 0:
-                position.entry_price = price
-            position.amount = 0.0 if abs(rest) <= 1e-12 else rest
-        else:
-            total = abs(position.amount) + qty
-            position.entry_price = (
-                abs(position.amount) * position.entry_price + qty * price
-            ) / total
-            position.amount += signed
-        position.updated_ms = self._now_ms()
-        commission = qty * price * FUTURES_FEES[0 if is_maker else 1]
-        self.state.futures_wallet[settle] = self.state.futures_wallet.get(settle, 0.0) - commission
-        return commission, settle
 
     def _save(self) -> None:
         save_account(self._path, self.state)

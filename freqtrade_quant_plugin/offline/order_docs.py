@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from freqtrade_quant_plugin.offline.account import AccountState, Fill, Order, Position
 from freqtrade_quant_plugin.offline.api_base import SPOT, num
-from freqtrade_quant_plugin.offline.exchange_sim import FUTURES_FEES, SPOT_FEE
+from freqtrade_quant_plugin.offline.settlement import FUTURES_FEES, SPOT_FEE
 
 
 def order_document(order: Order) -> dict:
@@ -49,6 +49,38 @@ def order_document(order: Order) -> dict:
             selfTradePreventionMode="EXPIRE_MAKER",
             goodTillDate=0,
         )
+    return doc
+
+
+def algo_document(order: Order) -> dict:
+    """A USD-M conditional (algo) order; `actualOrderId` once it triggered."""
+    doc = {
+        "algoId": order.order_id,
+        "clientAlgoId": order.client_id,
+        "algoType": "CONDITIONAL",
+        "orderType": order.type,
+        "symbol": order.symbol,
+        "side": order.side,
+        "positionSide": "BOTH",
+        "timeInForce": order.time_in_force or "GTC",
+        "quantity": num(order.quantity),
+        "algoStatus": order.status,
+        "triggerPrice": num(order.stop_price),
+        "price": num(order.price),
+        "icebergQuantity": None,
+        "selfTradePreventionMode": "EXPIRE_MAKER",
+        "workingType": "CONTRACT_PRICE",
+        "priceMatch": "NONE",
+        "closePosition": False,
+        "priceProtect": False,
+        "reduceOnly": order.reduce_only,
+        "createTime": order.created_ms,
+        "updateTime": order.updated_ms or order.created_ms,
+        "triggerTime": order.updated_ms if order.triggered else 0,
+        "goodTillDate": 0,
+    }
+    if order.actual_order_id:
+        doc["actualOrderId"] = str(order.actual_order_id)
     return doc
 
 

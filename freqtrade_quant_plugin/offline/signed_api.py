@@ -21,14 +21,14 @@ from freqtrade_quant_plugin.offline.api_base import FUTURES, SPOT
 from freqtrade_quant_plugin.offline.exchange_sim import SimulatedExchange
 from freqtrade_quant_plugin.offline.faults import TIMEOUT_HOLD_S
 from freqtrade_quant_plugin.offline.order_docs import (
-    futures_account_document,
+    algo_document,
     new_order_document,
     order_document,
-    position_document,
     spot_account_document,
     trade_document,
 )
 from freqtrade_quant_plugin.offline.params import BinanceError, Query, integer, param, required
+from freqtrade_quant_plugin.offline.signed_futures import FuturesAccountEndpoints
 from freqtrade_quant_plugin.offline.signing import Credentials, verify
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 CONTROL_PREFIX = "/rehearsal/"
 ORDER_TYPES = {
     SPOT: frozenset({"LIMIT", "MARKET", "STOP_LOSS_LIMIT", "LIMIT_MAKER"}),
-    FUTURES: frozenset({"LIMIT", "MARKET", "STOP", "STOP_MARKET"}),
+    FUTURES: frozenset({"LIMIT", "MARKET"}),
+    "algo": frozenset({"STOP", "STOP_MARKET"}),  # USD-M conditional orders: /fapi/v1/algoOrder
 }
 
 
@@ -53,7 +54,7 @@ def _number(query: Query, name: str, needed: bool = False) -> float:
     return value
 
 
-class RehearsalApi:
+class RehearsalApi(FuturesAccountEndpoints):
     """Routes signed, control and public requests; `handle_http` is what the server calls."""
 
     def __init__(
@@ -72,8 +73,8 @@ class RehearsalApi:
             ("POST", "/api/v3/order"): lambda q: self._new_order(q, SPOT),
             ("GET", "/api/v3/order"): lambda q: self._get_order(q, SPOT),
             ("DELETE", "/api/v3/order"): lambda q: self._cancel_order(q, SPOT),
-            ("GET", "/api/v3/openOrders"): lambda q: self._orders(q, SPOT, only_open=True),
-            ("GET", "/api/v3/allOrders"): lambda q: self._orders(q, SPOT, only_open=False),
+            ("GET", "/api/v3/openOrders"): lambda q: self._orders(q, SPOT, True),
+            ("GET", "/api/v3/allOrders"): lambda q: self._orders(q, SPOT, False),
             ("GET", "/api/v3/myTrades"): lambda q: self._trades(q, SPOT),
             ("GET", "/sapi/v1/margin/allPairs"): lambda q: [],
             ("GET", "/sapi/v1/margin/isolated/allPairs"): lambda q: [],
@@ -91,9 +92,14 @@ class RehearsalApi:
             ("POST", "/fapi/v1/order"): lambda q: self._new_order(q, FUTURES),
             ("GET", "/fapi/v1/order"): lambda q: self._get_order(q, FUTURES),
             ("DELETE", "/fapi/v1/order"): lambda q: self._cancel_order(q, FUTURES),
-            ("GET", "/fapi/v1/openOrders"): lambda q: self._orders(q, FUTURES, only_open=True),
-            ("GET", "/fapi/v1/allOrders"): lambda q: self._orders(q, FUTURES, only_open=False),
+            ("GET", "/fapi/v1/openOrders"): lambda q: self._orders(q, FUTURES, True),
+            ("GET", "/fapi/v1/allOrders"): lambda q: self._orders(q, FUTURES, False),
             ("GET", "/fapi/v1/userTrades"): lambda q: self._trades(q, FUTURES),
+            ("POST", "/fapi/v1/algoOrder"): lambda q: self._new_order(q, FUTURES, algo=True),
+            ("GET", "/fapi/v1/algoOrder"): lambda q: self._get_order(q, FUTURES, algo=True),
+            ("DELETE", "/fapi/v1/algoOrder"): self._cancel_algo,
+            ("GET", "/fapi/v1/openAlgoOrders"): lambda q: self._orders(q, FUTURES, True, algo=True),
+            ("GET", "/fapi/v1/allAlgoOrders"): lambda q: self._orders(q, FUTURES, False, algo=True),
             ("GET", "/fapi/v1/income"): lambda q: [],
         }
         self._signed_paths = {path for _, path in self._routes}
@@ -156,80 +162,100 @@ class RehearsalApi:
     def _spot_account(self, query: Query) -> dict:
         return spot_account_document(self.exchange.synced(), self._now_ms())
 
-    def _new_order(self, query: Query, market: str) -> dict:
+    def _new_order(self, query: Query, market: str, algo: bool = False) -> dict:
         instrument = self.public._instrument(market, required(query, "symbol"))
         side = required(query, "side")
         kind = required(query, "type")
         if side not in ("BUY", "SELL"):
             raise BinanceError(400, -1100, "Illegal characters found in parameter 'side'.")
-        if kind not in ORDER_TYPES[market]:
+        if market == FUTURES and kind in ORDER_TYPES["algo"] and not algo:
+            raise BinanceError(
+                400, -4120, "Order type not supported for this endpoint. Please use the Algo "
+                "Order API endpoints instead."
+            )  # fmt: skip
+        if kind not in ORDER_TYPES["algo" if algo else market]:
             raise BinanceError(400, -1116, "Invalid orderType.")
         needs_price = kind in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "STOP")
         needs_stop = kind in ("STOP_LOSS_LIMIT", "STOP", "STOP_MARKET")
         now = self._now_ms()
         order = Order(
             order_id=0,
-            client_id=param(query, "newClientOrderId") or "",
+            client_id=param(query, "clientAlgoId" if algo else "newClientOrderId") or "",
             symbol=instrument.symbol,
             market=market,
             side=side,
             type=kind,
             quantity=_number(query, "quantity", True),
             price=_number(query, "price", needs_price),
-            stop_price=_number(query, "stopPrice", needs_stop),
+            stop_price=_number(query, "triggerPrice" if algo else "stopPrice", needs_stop),
             time_in_force=param(query, "timeInForce") or ("GTC" if needs_price else ""),
             created_ms=now,
             checked_from_ms=0,
             reduce_only=param(query, "reduceOnly") == "true",
             updated_ms=now,
+            algo=algo,
         )
         placed = self.exchange.place(order, instrument)
+        if algo:
+            return algo_document(placed)
         fills = [f for f in self.exchange.state.fills if f.order_id == placed.order_id]
         return new_order_document(placed, fills)
 
-    def _lookup(self, query: Query, market: str) -> Order:
-        symbol = self.public._instrument(market, required(query, "symbol")).symbol
-        order_id = integer(query, "orderId")
-        client_id = param(query, "origClientOrderId")
+    def _cancel_algo(self, query: Query) -> dict:
+        order = self._lookup(query, FUTURES, algo=True, unknown=(-2011, "Unknown order sent."))
+        self.exchange.cancel(order, self.public._instrument(FUTURES, order.symbol))
+        return {"algoId": order.order_id, "clientAlgoId": order.client_id, "code": "200",
+                "msg": "success"}  # fmt: skip
+
+    def _lookup(
+        self,
+        query: Query,
+        market: str,
+        algo: bool = False,
+        unknown: tuple[int, str] = (-2013, "Order does not exist."),
+    ) -> Order:
+        symbol = param(query, "symbol")
+        if symbol is None and not algo:
+            required(query, "symbol")
+        symbol = None if symbol is None else self.public._instrument(market, symbol).symbol
+        order_id = integer(query, "algoId" if algo else "orderId")
+        client_id = param(query, "clientAlgoId" if algo else "origClientOrderId")
         if order_id is None and client_id is None:
             raise BinanceError(
                 400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both "
                 "were empty/null!"
             )  # fmt: skip
         order = self.exchange.find(market, symbol, order_id, client_id)
-        if order is None:
-            raise BinanceError(400, -2013, "Order does not exist.")
+        if order is None or order.algo != algo:
+            raise BinanceError(400, *unknown)
         return order
 
-    def _get_order(self, query: Query, market: str) -> dict:
-        return order_document(self._lookup(query, market))
+    def _get_order(self, query: Query, market: str, algo: bool = False) -> dict:
+        order = self._lookup(query, market, algo)
+        return algo_document(order) if algo else order_document(order)
 
     def _cancel_order(self, query: Query, market: str) -> dict:
-        try:
-            order = self._lookup(query, market)
-        except BinanceError as error:
-            if error.code == -2013:
-                raise BinanceError(400, -2011, "Unknown order sent.") from None
-            raise
+        order = self._lookup(query, market, unknown=(-2011, "Unknown order sent."))
         instrument = self.public._instrument(market, order.symbol)
         doc = order_document(self.exchange.cancel(order, instrument))
         doc["origClientOrderId"] = order.client_id
         return doc
 
-    def _orders(self, query: Query, market: str, only_open: bool) -> list:
+    def _orders(self, query: Query, market: str, only_open: bool, algo: bool = False) -> list:
         symbol = param(query, "symbol") if only_open else required(query, "symbol")
         if symbol is not None:
             symbol = self.public._instrument(market, symbol).symbol
         state = self.exchange.synced()
         start = integer(query, "startTime") or 0
+        document = algo_document if algo else order_document
         return [
-            order_document(order)
+            document(order)
             for order in state.orders.values()
-            if order.market == market
+            if order.market == market and order.algo == algo
             and (symbol is None or order.symbol == symbol)
             and (order.is_open or not only_open)
             and order.created_ms >= start
-        ]
+        ]  # fmt: skip
 
     def _trades(self, query: Query, market: str) -> list:
         symbol = self.public._instrument(market, required(query, "symbol")).symbol
@@ -245,58 +271,3 @@ class RehearsalApi:
             and fill.time_ms >= start and fill.trade_id >= from_id
         ]  # fmt: skip
         return fills[:count]
-
-    # -- USD-M futures ----------------------------------------------------------------
-
-    def _leverage(self, query: Query) -> dict:
-        symbol = self.public._instrument(FUTURES, required(query, "symbol")).symbol
-        leverage = integer(query, "leverage") or 0
-        if not 1 <= leverage <= 125:
-            raise BinanceError(400, -4028, "Leverage is not valid")
-        with self.exchange._lock:
-            self.exchange.state.position(symbol).leverage = leverage
-            self.exchange._save()
-        return {"leverage": leverage, "maxNotionalValue": "1000000", "symbol": symbol}
-
-    def _margin_type(self, query: Query) -> dict:
-        symbol = self.public._instrument(FUTURES, required(query, "symbol")).symbol
-        margin_type = required(query, "marginType")
-        if margin_type not in ("ISOLATED", "CROSSED"):
-            raise BinanceError(400, -1116, "Invalid marginType.")
-        with self.exchange._lock:
-            self.exchange.state.position(symbol).margin_type = margin_type
-            self.exchange._save()
-        return {"code": 200, "msg": "success"}
-
-    def _brackets(self, query: Query) -> list:
-        symbols = [i.symbol for i in self.public._selected(query, FUTURES)]
-        bracket = {
-            "bracket": 1, "initialLeverage": 125, "notionalCap": 1_000_000,
-            "notionalFloor": 0, "maintMarginRatio": 0.004, "cum": 0.0,
-        }  # fmt: skip
-        return [{"symbol": s, "brackets": [bracket]} for s in symbols]
-
-    def _positions(self, symbol: str | None) -> list[dict]:
-        state = self.exchange.synced()
-        now = self._now_ms()
-        docs = []
-        for name, position in sorted(state.positions.items()):
-            if symbol is not None and name != symbol:
-                continue
-            instrument = self.public._instrument(FUTURES, name)
-            quote, _ = self.public._quote(instrument, FUTURES)
-            docs.append(position_document(name, position, quote.last, now))
-        return docs
-
-    def _position_risk(self, query: Query) -> list:
-        symbol = param(query, "symbol")
-        if symbol is not None:
-            symbol = self.public._instrument(FUTURES, symbol).symbol
-        return self._positions(symbol)
-
-    def _futures_account(self, query: Query) -> dict:
-        positions = [p for p in self._positions(None) if float(p["positionAmt"])]
-        return futures_account_document(self.exchange.synced(), positions, self._now_ms())
-
-    def _futures_balance(self, query: Query) -> list:
-        return futures_account_document(self.exchange.synced(), [], self._now_ms())["assets"]

@@ -1,7 +1,7 @@
 """The USD-M account endpoints of the rehearsal: leverage, margin type, brackets, positions.
 
 A mixin of `signed_api.RehearsalApi` (it provides `public`, `exchange` and `_now_ms`).
-One leverage bracket (125x, 0.4 % maintenance) serves every symbol.
+Every symbol gets the leverage brackets of a large Binance perpetual (`BRACKETS`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,27 @@ from freqtrade_quant_plugin.offline.api_base import FUTURES
 from freqtrade_quant_plugin.offline.exchange_sim import SimulatedExchange
 from freqtrade_quant_plugin.offline.order_docs import futures_account_document, position_document
 from freqtrade_quant_plugin.offline.params import BinanceError, Query, integer, param, required
+
+# (max leverage, notional cap, maintenance margin ratio), as Binance lists BTCUSDT's
+BRACKETS = (
+    (125, 50_000, 0.004), (100, 600_000, 0.005), (50, 3_000_000, 0.01),
+    (20, 12_000_000, 0.025), (10, 70_000_000, 0.05), (5, 100_000_000, 0.1),
+    (4, 230_000_000, 0.125), (3, 480_000_000, 0.15), (2, 600_000_000, 0.25),
+    (1, 800_000_000, 0.5),
+)  # fmt: skip
+
+
+def leverage_brackets() -> list[dict]:
+    """Binance's leverageBracket entries; `cum` keeps the maintenance margin continuous."""
+    brackets, floor, cum, previous_ratio = [], 0, 0.0, 0.0
+    for number, (leverage, cap, ratio) in enumerate(BRACKETS, start=1):
+        cum += floor * (ratio - previous_ratio)
+        brackets.append(
+            {"bracket": number, "initialLeverage": leverage, "notionalCap": cap,
+             "notionalFloor": floor, "maintMarginRatio": ratio, "cum": round(cum, 8)}
+        )  # fmt: skip
+        floor, previous_ratio = cap, ratio
+    return brackets
 
 
 class FuturesAccountEndpoints:
@@ -42,11 +63,7 @@ class FuturesAccountEndpoints:
 
     def _brackets(self, query: Query) -> list:
         symbols = [i.symbol for i in self.public._selected(query, FUTURES)]
-        bracket = {
-            "bracket": 1, "initialLeverage": 125, "notionalCap": 1_000_000,
-            "notionalFloor": 0, "maintMarginRatio": 0.004, "cum": 0.0,
-        }  # fmt: skip
-        return [{"symbol": s, "brackets": [bracket]} for s in symbols]
+        return [{"symbol": s, "brackets": leverage_brackets()} for s in symbols]
 
     def _positions(self, symbol: str | None) -> list[dict]:
         state = self.exchange.synced()

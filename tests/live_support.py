@@ -143,9 +143,12 @@ def trade_amount(db: Path, trade_id: int) -> float:
     return query(db, f"SELECT amount FROM trades WHERE id = {trade_id}")[0][0]
 
 
-def protected(db: Path, server: OfflineExchangeServer, pair: str) -> dict | None:
+def protected(
+    db: Path, server: OfflineExchangeServer, pair: str, moved: bool = False
+) -> dict | None:
     """The open trade of `pair` once exactly one exchange stop rests at the plugin's stop
-    (the stored entry state's) and the trade DB knows that order."""
+    and the trade DB knows that order. The plugin's stop is the stored entry state's, or
+    with `moved` the trade's current stop (after breakeven or trailing moved it)."""
     rows = [t for t in trades(db) if t["pair"] == pair and t["is_open"]]
     if len(rows) != 1:
         return None
@@ -156,7 +159,8 @@ def protected(db: Path, server: OfflineExchangeServer, pair: str) -> dict | None
         return None
     if db_stop["order_id"] != str(stops[0].order_id):
         return None
-    return rows[0] if abs(stops[0].stop_price / state["stop_price"] - 1) < 2e-3 else None
+    wanted = rows[0]["stop_loss"] if moved else state["stop_price"]
+    return rows[0] if abs(stops[0].stop_price / wanted - 1) < 2e-3 else None
 
 
 def sells(server: OfflineExchangeServer, pair: str) -> list[Order]:

@@ -62,7 +62,9 @@ def test_a_futures_entry_gets_a_reduce_only_stop_market_at_the_plugins_stop(
         order_types=order_types,
     ) as (server, bot, db):  # fmt: skip
         assert wait_for(lambda: _stop_at_plugin_stop(db, server) is not None, timeout=150), (
-            trades(db), account_orders(server), bot.log[-6000:]
+            trades(db),
+            account_orders(server),
+            bot.log[-6000:],
         )
         trade = _stop_at_plugin_stop(db, server)
         (stop,) = [o for o in account_orders(server, SYMBOL) if o.algo and o.is_open]

@@ -86,18 +86,15 @@ def test_breakeven_moves_the_exchange_stop(tmp_path: Path) -> None:
         assert first_stop.stop_price < trade["open_rate"]
 
         def at_breakeven() -> bool:
-            now = protected(db, server, PAIR)
-            return (
-                now is not None
-                and open_stops(server, symbol(PAIR))[0].stop_price > (trade["open_rate"])
-            )
+            now = protected(db, server, PAIR, moved=True)
+            return now is not None and now["stop_loss"] > trade["open_rate"]
 
         assert wait_for(at_breakeven, timeout=seen - time.time() + 90), (
             trades(db),
             account_orders(server),
             bot.log[-6000:],
         )
-        now = protected(db, server, PAIR)
+        now = protected(db, server, PAIR, moved=True)
         (stop,) = open_stops(server, symbol(PAIR))
         assert now["id"] == trade["id"] and now["stop_loss"] > trade["open_rate"]
         assert stop.stop_price == pytest.approx(now["stop_loss"], rel=1e-3)

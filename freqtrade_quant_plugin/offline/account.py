@@ -164,9 +164,14 @@ def load_account(path: Path, wallet: float, currency: str) -> AccountState:
             "Rehearsal account resumed from %s: %d open orders", path, len(state.open_orders())
         )
         return state
-    logger.info("Rehearsal account created in %s with %s %s", path, wallet, currency)
     state = AccountState.funded(wallet, currency)
-    save_account(path, state)
+    try:
+        save_account(path, state)
+    except OSError as error:
+        raise ValueError(
+            f"Cannot write the rehearsal account {path} ({error}); pass --account-state FILE"
+        ) from error
+    logger.info("Rehearsal account created in %s with %s %s", path, wallet, currency)
     return state
 
 

@@ -104,6 +104,8 @@ def test_faults_count_down_and_outages_end() -> None:
     assert faults.outage() == 429
     clock[0] = 11
     assert faults.outage() is None
+    faults.start_outage(503, 10, path="/api/v3/klines")
+    assert faults.outage("/api/v3/klines") == 503 and faults.outage("/api/v3/order") is None
     with pytest.raises(ValueError):
         faults.start_outage(418, 5)
 

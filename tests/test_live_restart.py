@@ -7,7 +7,9 @@ no healthy position sold, the exchange stop at the plugin's stop, no `no_stop_st
 and no traceback in any log.
 
 The second is issue 16's defect 1: an entry limit order fills while the bot is down;
-Freqtrade's `startup_update_open_orders` reports the fill before any candle is analysed.
+Freqtrade's `startup_update_open_orders` reports the fill before any candle is analysed,
+and the klines endpoint stays down for the bot's first loops (the order endpoints answer).
+Before the fix the plugin answered `no_stop_state` there and the position was sold.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from live_support import (
 )
 
 pytestmark = [pytest.mark.freqtrade, pytest.mark.live]
+
+KLINES_DOWN_S = 40
 
 
 def test_sigkill_with_open_trades_and_orders_and_a_server_restart_lose_nothing(
@@ -133,9 +137,13 @@ def test_an_entry_that_fills_while_the_bot_is_down_keeps_its_position_and_stop(
             public_ms(server, 0)
         )
 
+        # The market data endpoint is down while the bot comes back (the order endpoints
+        # answer): its first loops run without the pair's candles, as after a long outage.
+        server.api.exchange.faults.start_outage(503, KLINES_DOWN_S, path="/api/v3/klines")
         second = Bot(tmp_path, "second", config, "LiveStrategy", db, userdir)
         bots.append(second)
-        assert wait_for(lambda: protected(db, server, pair) is not None, timeout=120), (
+        assert wait_for(lambda: "Updating 1 open orders" in second.log, timeout=90)
+        assert wait_for(lambda: protected(db, server, pair) is not None, timeout=150), (
             trades(db),
             account_orders(server),
             second.log[-6000:],
@@ -145,6 +153,7 @@ def test_an_entry_that_fills_while_the_bot_is_down_keeps_its_position_and_stop(
         (trade,) = trades(db)
         assert trade["is_open"] and trade["open_rate"] == pytest.approx(entry.price)
         assert trade["stop_loss"] < trade["open_rate"]
+        assert server.api.exchange.faults.describe()["outage_requests"] > 0
         assert second.interrupt() == 130
         assert_clean(first.log, second.log)
     finally:

@@ -1,7 +1,8 @@
 """Faults a rehearsal can switch on: what a real exchange does on a bad day.
 
-- an outage for a while: every Binance endpoint answers HTTP 429 (Binance's -1003),
-  a 5xx, or nothing at all until the client times out;
+- an outage for a while: every Binance endpoint (or those under one path, e.g. only
+  `/api/v3/klines`) answers HTTP 429 (Binance's -1003), a 5xx, or nothing at all until
+  the client times out;
 - order rejection: the next N new orders are refused with a Binance error code
   (default -2010, "Account has insufficient balance for requested action.");
 - partial fills: the next N orders that would fill completely fill only a fraction;
@@ -39,6 +40,7 @@ TIMEOUT_HOLD_S = 15.0  # longer than ccxt's default 10 s request timeout
 class _Outage:
     status: int  # 0 = no answer (the request hangs until the client gives up)
     until_monotonic: float
+    path: str  # only requests under this path ("/" for all)
 
 
 class Faults:
@@ -52,11 +54,11 @@ class Faults:
         self._partial: tuple[int, float] = (0, 1.0)
         self.outage_requests = 0
 
-    def start_outage(self, status: int, seconds: float) -> None:
+    def start_outage(self, status: int, seconds: float, path: str = "/") -> None:
         if status not in OUTAGE_ANSWERS and status != 0:
             raise ValueError(f"outage status {status}: one of {sorted(OUTAGE_ANSWERS)} or 0")
         with self._lock:
-            self._outage = _Outage(status, self._clock() + seconds)
+            self._outage = _Outage(status, self._clock() + seconds, path)
 
     def reject_orders(self, count: int, code: int = -2010) -> None:
         if code not in REJECT_MESSAGES:
@@ -70,13 +72,15 @@ class Faults:
         with self._lock:
             self._partial = (count, ratio)
 
-    def outage(self) -> int | None:
-        """The outage status to answer with now (0: hang), or None when healthy."""
+    def outage(self, path: str = "/") -> int | None:
+        """The outage status to answer `path` with now (0: hang), or None when healthy."""
         with self._lock:
             if self._outage is None:
                 return None
             if self._clock() >= self._outage.until_monotonic:
                 self._outage = None
+                return None
+            if not path.startswith(self._outage.path):
                 return None
             self.outage_requests += 1
             return self._outage.status
@@ -110,6 +114,7 @@ class Faults:
             left = 0.0 if self._outage is None else self._outage.until_monotonic - self._clock()
             return {
                 "outage_status": None if self._outage is None else self._outage.status,
+                "outage_path": None if self._outage is None else self._outage.path,
                 "outage_seconds_left": max(left, 0.0),
                 "outage_requests": self.outage_requests,
                 "reject_next": self._reject[0],

@@ -111,7 +111,7 @@ class RehearsalApi(FuturesAccountEndpoints):
         path = path.rstrip("/") or "/"
         if path.startswith(CONTROL_PREFIX):
             return self._control(method, path, parse_qs(query_text, keep_blank_values=True))
-        outage = self.exchange.faults.outage()
+        outage = self.exchange.faults.outage(path)
         if outage == 0:
             time.sleep(TIMEOUT_HOLD_S)  # no answer in time: the client gives up first
             outage = 504
@@ -143,7 +143,11 @@ class RehearsalApi(FuturesAccountEndpoints):
             if method == "GET" and name == "faults":
                 return 200, faults.describe()
             if method == "POST" and name == "outage":
-                faults.start_outage(int(required(query, "status")), _number(query, "seconds", True))
+                faults.start_outage(
+                    int(required(query, "status")),
+                    _number(query, "seconds", True),
+                    param(query, "path") or "/",
+                )
             elif method == "POST" and name == "reject":
                 faults.reject_orders(
                     int(required(query, "count")), int(param(query, "code") or -2010)

@@ -105,9 +105,10 @@ def timeline_start(event_index: int, seconds_from_now: float) -> pd.Timestamp:
     )
 
 
-def replay_server(datadir: Path, port: int = 0) -> OfflineExchangeServer:
+def replay_server(datadir: Path, port: int = 0, **options) -> OfflineExchangeServer:
     """A replay server whose offset is exactly `REPLAY_DAYS` days (see `timeline_start`);
-    started again with the same datadir and port it serves the same history."""
+    started again with the same datadir and port it serves the same history. `options`
+    go to the server (e.g. `live=` for a rehearsal account)."""
     latest = max(
         int(pd.read_feather(path, columns=["date"])["date"].max().value // 1_000_000)
         for path in datadir.glob("*.feather")
@@ -116,7 +117,7 @@ def replay_server(datadir: Path, port: int = 0) -> OfflineExchangeServer:
     # offset = ceil((start - latest + reserve) / day) days: exactly REPLAY_DAYS days
     reserve = latest - start_ms + REPLAY_DAYS * DAY_MS - 1000
     server = OfflineExchangeServer(
-        datadir, port=port, replay=True, replay_reserve_ms=reserve
+        datadir, port=port, replay=True, replay_reserve_ms=reserve, **options
     ).start()
     assert server.store.clock is not None
     assert server.store.clock.offset_ms == REPLAY_DAYS * DAY_MS, server.store.clock.offset_ms

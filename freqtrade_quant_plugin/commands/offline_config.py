@@ -19,6 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="file to write; pass it to Freqtrade as an extra --config",
     )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="for `serve --replay --live`: add the rehearsal key and secret and dry_run false",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,6 +38,11 @@ def run(args: argparse.Namespace) -> int:
         logger.error("%s", error)
         return 2
     fragment = offline_exchange_config(args.port, args.host)
+    if args.live:
+        from freqtrade_quant_plugin.offline.signing import REHEARSAL_KEY, REHEARSAL_SECRET
+
+        fragment["dry_run"] = False
+        fragment["exchange"].update(key=REHEARSAL_KEY, secret=REHEARSAL_SECRET)
     args.output.write_text(json.dumps(fragment, indent=4) + "\n", encoding="utf-8")
     logger.info("Wrote %s: pass it to freqtrade with --config", args.output)
     return 0

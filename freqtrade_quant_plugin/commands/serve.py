@@ -71,14 +71,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="fix the replay offset to the one of a replay started at TIME (ISO, UTC), "
         "instead of keeping it in the state file",
     )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="live rehearsal (with --replay): also answer Binance's signed endpoints for a "
+        "simulated account, for freqtrade trade with dry_run false (see docs/live-rehearsal.md)",
+    )
+    parser.add_argument(
+        "--wallet",
+        type=float,
+        default=10_000.0,
+        help="starting balance of a new rehearsal account, in USDT (default 10000)",
+    )
+    parser.add_argument(
+        "--account-state",
+        type=Path,
+        metavar="FILE",
+        help="where the rehearsal account is kept across restarts "
+        "(default DATADIR/offline-account.json)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from freqtrade_quant_plugin.core.validation import QuantConfigError, check_range
+    from freqtrade_quant_plugin.offline.rehearsal import LiveRehearsal
     from freqtrade_quant_plugin.offline.server import OfflineExchangeServer, serve_forever
 
     try:
         check_range("port", args.port, 0, 65535)
+        live = None
+        if args.live:
+            check_range("wallet", args.wallet, 0.0, 1e12)
+            live = LiveRehearsal(wallet=args.wallet, account_state=args.account_state)
         server = OfflineExchangeServer(
             args.datadir,
             host=args.host,
@@ -87,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
             replay_reserve_ms=args.replay_reserve,
             replay_state=args.replay_state,
             replay_start_ms=args.replay_start,
+            live=live,
         )
-    except (QuantConfigError, FileNotFoundError) as error:
+    except (QuantConfigError, FileNotFoundError, ValueError) as error:
         logger.error("%s", error)
         return 2
     if not server.inventory.spot and not server.inventory.futures:

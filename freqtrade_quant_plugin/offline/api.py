@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 import numpy as np
 
@@ -90,6 +91,12 @@ class OfflineBinanceApi(FuturesEndpoints):
         }
 
     # -- dispatch ---------------------------------------------------------------------
+
+    def handle_http(
+        self, method: str, path: str, query_text: str, body: str, api_key: str | None
+    ) -> Response:
+        """The HTTP layer's entry: public market data reads the query string only."""
+        return self.handle(method, path, parse_qs(query_text, keep_blank_values=True))
 
     def handle(self, method: str, path: str, query: Query) -> Response:
         path = path.rstrip("/") or "/"

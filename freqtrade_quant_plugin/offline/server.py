@@ -18,49 +18,69 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Self
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
+from freqtrade_quant_plugin.core.validation import QuantConfigError
 from freqtrade_quant_plugin.offline.api import OfflineBinanceApi
 from freqtrade_quant_plugin.offline.candles import CandleStore
 from freqtrade_quant_plugin.offline.datadir import scan_datadir
 from freqtrade_quant_plugin.offline.loopback import require_loopback
+from freqtrade_quant_plugin.offline.rehearsal import LiveRehearsal, rehearsal_api
 from freqtrade_quant_plugin.offline.replay import wall_clock_ms
 from freqtrade_quant_plugin.offline.replay_state import STATE_FILE_NAME, stable_clock
+from freqtrade_quant_plugin.offline.signed_api import RehearsalApi
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_REPLAY_RESERVE_MS = 86_400_000
 _SOCKET_TIMEOUT_S = 30
+_MAX_BODY = 65_536
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "OfflineBinance/1.0"
     timeout = _SOCKET_TIMEOUT_S  # a silent client cannot hold a thread forever
-    api: OfflineBinanceApi
+    api: OfflineBinanceApi | RehearsalApi
+
+    def _body(self) -> str:
+        """The form body of a signed POST/PUT/DELETE (at most 64 kB; more is refused)."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if not 0 < length <= _MAX_BODY:
+            if length:
+                self.close_connection = True
+            return ""
+        return self.rfile.read(length).decode("utf-8", errors="replace")
 
     def _answer(self, method: str) -> None:
-        if method != "GET":
-            self.close_connection = True  # the body, if any, is not read
         try:
+            body = self._body()
             parts = urlsplit(self.path)
-            query = parse_qs(parts.query, keep_blank_values=True)
-            status, body = self.api.handle(method, parts.path, query)
+            api_key = self.headers.get("X-MBX-APIKEY")
+            status, body = self.api.handle_http(method, parts.path, parts.query, body, api_key)
         except Exception:
             logger.exception("Offline server failed on %s %s", method, self.path)
             status, body = 500, {"code": -1000, "msg": "Internal error of the offline server."}
         self._send_json(status, body)
 
     def _send_json(self, status: int, body: object, with_body: bool = True) -> None:
-        try:  # NaN or inf is not JSON: never let one out as a bare token
-            payload = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
-        except ValueError:
-            logger.exception("Offline server built a non-JSON answer for %s", self.path)
-            status = 500
-            payload = b'{"code":-1000,"msg":"Internal error of the offline server."}'
+        """A JSON document; a str body goes out as an HTML page (a gateway's 5xx page)."""
+        content_type = "application/json;charset=UTF-8"
+        if isinstance(body, str):
+            payload, content_type = body.encode(), "text/html"
+        else:
+            try:  # NaN or inf is not JSON: never let one out as a bare token
+                payload = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+            except ValueError:
+                logger.exception("Offline server built a non-JSON answer for %s", self.path)
+                status = 500
+                payload = b'{"code":-1000,"msg":"Internal error of the offline server."}'
 
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")
@@ -90,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Status and headers of the GET answer, without its body (HTTP's rule for HEAD)."""
         self.close_connection = True
         parts = urlsplit(self.path)
-        status, body = self.api.handle("HEAD", parts.path, parse_qs(parts.query, True))
+        status, body = self.api.handle_http("HEAD", parts.path, parts.query, "", None)
         self._send_json(status, body, with_body=False)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -158,9 +178,11 @@ class OfflineExchangeServer:
         replay_state: Path | None = None,
         replay_start_ms: int | None = None,
         now_ms: Callable[[], int] = wall_clock_ms,
+        live: LiveRehearsal | None = None,
     ) -> None:
         """`replay_state` (default `<datadir>/offline-replay.json`) keeps the replay offset
-        across restarts; `replay_start_ms` fixes it from a start instant instead."""
+        across restarts; `replay_start_ms` fixes it from a start instant instead. `live`
+        adds the signed endpoints of a simulated account (replay only)."""
         require_loopback(host)
         self.host = host
         self._requested_port = port
@@ -175,7 +197,12 @@ class OfflineExchangeServer:
                 replay_start_ms=replay_start_ms,
                 now_ms=now_ms,
             )
-        self.api = OfflineBinanceApi(self.store, now_ms)
+        self.public_api = OfflineBinanceApi(self.store, now_ms)
+        self.api: OfflineBinanceApi | RehearsalApi = self.public_api
+        if live is not None:
+            if not replay:
+                raise QuantConfigError("--live", "without --replay", "--replay with --live")
+            self.api = rehearsal_api(self.public_api, live, Path(datadir), now_ms)
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
 

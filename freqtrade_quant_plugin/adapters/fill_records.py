@@ -63,7 +63,9 @@ class FillRecords(IStrategy):
         sign = -1.0 if trade.is_short else 1.0
         entry = float(trade.open_rate)
         size = float(trade.amount)
-        stop = entry - sign * rules.k1_SL * row.atr
+        stop = self._initial_stop(
+            entry, bool(trade.is_short), float(trade.leverage or 1.0), rules, row.atr
+        )
         cost_model = self._cost_model(self.effective_settings(), float(trade.fee_open))
         breakeven = None
         if rules.breakeven_R is not None:

@@ -33,7 +33,6 @@ import os
 from datetime import datetime
 from typing import Any, ClassVar
 
-import numpy as np
 from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_seconds
@@ -42,6 +41,16 @@ from freqtrade.strategy import IStrategy
 from pandas import DataFrame
 
 from freqtrade_quant_plugin.adapters import entry_summary, trade_records
+from freqtrade_quant_plugin.adapters.compose.callbacks import ComposedCallbacks
+from freqtrade_quant_plugin.adapters.compose.columns import add_plugin_columns, regime_frame
+from freqtrade_quant_plugin.adapters.compose.exit_mode import (
+    apply_exit_mode,
+    check_exit_settings,
+    raise_startup_candles,
+)
+from freqtrade_quant_plugin.adapters.compose.guarded import accepts, mark_layer, user_definition
+from freqtrade_quant_plugin.adapters.compose.layer_terms import LayerTerms
+from freqtrade_quant_plugin.adapters.compose.position_adds import PositionAdds
 from freqtrade_quant_plugin.adapters.entry_sizing import EntrySizing, _PendingEntry
 from freqtrade_quant_plugin.adapters.entry_summary import EntrySummary
 from freqtrade_quant_plugin.adapters.exchange_facts import (
@@ -70,9 +79,10 @@ from freqtrade_quant_plugin.adapters.staleness import StaleCandles, newest_close
 from freqtrade_quant_plugin.adapters.state_recovery import StateRecovery
 from freqtrade_quant_plugin.adapters.trade_state import TradeStateCache
 from freqtrade_quant_plugin.core.costs import CostConfig, CostModel
+from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE
 from freqtrade_quant_plugin.core.layered_rules import layered_risk_config, layered_stop_rules
 from freqtrade_quant_plugin.core.paper_trading import PaperTerms
-from freqtrade_quant_plugin.core.regime import REGIMES, UNKNOWN, RegimeDetector
+from freqtrade_quant_plugin.core.regime import UNKNOWN
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.sizing import (
     RiskConfig,
@@ -85,31 +95,38 @@ from freqtrade_quant_plugin.core.validation import QuantConfigError
 
 logger = logging.getLogger(__name__)
 
-# regime -> the number plotted in the `regime_code` column (UNKNOWN is -1)
-REGIME_CODES: dict[str, int] = {regime: code for code, regime in enumerate(REGIMES)}
+for _layer in (LayerTerms, PositionAdds, FillRecords, ExitCallbacks, EntrySizing):
+    mark_layer(_layer)
 
 
 # The layer mixins subclass IStrategy, not object: Freqtrade's hyperopt registers the module of
 # every base class up to IStrategy to be pickled by value, and reaching `object` would register
 # builtins (endless recursion when the strategy is sent to the `-j` workers).
-class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
-    """Base class: regime detection, risk sizing, regime exits and trade enrichment."""
+class QuantMixin(
+    ComposedCallbacks,
+    LayerTerms,
+    PositionAdds,
+    FillRecords,
+    ExitCallbacks,
+    EntrySizing,
+    IStrategy,
+    quant_layer=True,
+):
+    """The plugin, added to any strategy: `class MyStrategyQuant(QuantMixin, MyStrategy): pass`.
 
-    INTERFACE_VERSION = 3
-    use_custom_stoploss = True
-    # A wide backstop only: the ATR stop replaces it as soon as the entry fills.
-    stoploss = -0.30
-    # Exits come from the regime rules (custom_exit / custom_stoploss), not from ROI.
-    minimal_roi: ClassVar[dict[str, float]] = {"0": 100.0}
-    trailing_stop = False
-    process_only_new_candles = True
-    order_types: ClassVar[dict[str, Any]] = {
-        "entry": "limit",
-        "exit": "limit",
-        "stoploss": "market",
-        "stoploss_on_exchange": False,
-    }
-    # Futures leverage the strategy wants; `leverage()` lowers it when the stop needs it.
+    Sizing, gates and records by default (`quant.exits.mode` none); the user's indicators,
+    signals, stake, exits and callbacks stay in force (adapters/compose).
+    """
+
+    # What `quant.exits.mode` is when the settings do not say (core/exit_modes.py).
+    quant_exits_default: ClassVar[str] = NONE
+    # Prefix of the plugin's columns in the analysed frame: a strategy written without the
+    # plugin may have its own `atr` or `regime`, which the plugin must not overwrite.
+    quant_column_prefix: ClassVar[str] = "quant_"
+    # A strategy that does not know the plugin gets the startup candles the detector needs;
+    # a plugin strategy (QuantStrategy) declares them and is refused when they are too few.
+    quant_raise_startup: ClassVar[bool] = True
+    # Futures leverage wanted when the strategy's own `leverage()` does not say.
     target_leverage: float = 1.0
     # Hyperopt parameters that stand for settings: attribute name -> setting path
     # (see adapters/parameters.py for the precedence).
@@ -127,11 +144,21 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
                 layers = settings.layers.without(*self.quant_layers_off)
                 settings = dataclasses.replace(settings, layers=layers)
             self.quant_settings = settings
+            if self.quant_raise_startup:
+                raise_startup_candles(self, config, settings.regime.startup_candles)
             startup = config.get("startup_candle_count", self.startup_candle_count)
             self.quant_settings.check_startup_candles(startup, type(self).__name__)
         except QuantConfigError as error:
             # OperationalException: Freqtrade exits 0 on its own ConfigurationError.
             raise OperationalException(str(error)) from error
+        own_stoploss = user_definition(type(self), "custom_stoploss")
+        # The user's custom_stoploss runs only where Freqtrade would have run it.
+        self._quant_user_stoploss = bool(self.use_custom_stoploss) and own_stoploss is not None
+        self._quant_user_after_fill = own_stoploss is not None and accepts(
+            own_stoploss[1], "after_fill"
+        )
+        self.quant_exits_mode = settings.exits.resolve(self.quant_exits_default)
+        apply_exit_mode(self, self.quant_exits_mode, QuantStrategy)
         self._explicit_paths = explicit_setting_paths(section, os.environ)
         self._warned_overrides: set[str] = set()
         self._effective: dict[str, tuple[tuple[Tunable, ...], QuantSettings]] = {}
@@ -176,7 +203,8 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
         """Skips, clamps and trade lines: INFO for a bot, DEBUG (shown with -v) in backtests."""
         logger.log(logging.DEBUG if self._is_simulated else logging.INFO, message, *args)
 
-    def bot_start(self, **kwargs: Any) -> None:
+    def _quant_bot_start(self) -> None:
+        """The plugin's start-up: checks, stale-data watch, run state, pair hooks."""
         needed = self.quant_settings.regime.startup_candles
         if self.startup_candle_count < needed:
             raise OperationalException(
@@ -190,9 +218,10 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
             advise_stop_on_exchange(self.order_types, bool(self.config.get("dry_run")))
         self._reset_run_state()
         self.pair_performance = PairPerformanceHooks(self, self.quant_settings, self._risk_money)
+        check_exit_settings(self)
 
     @blocks_entries_on_failure
-    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
+    def _quant_bot_loop_start(self, current_time: datetime) -> None:
         # A new run (trade ids start again at 1): hyperopt reruns backtests on the same
         # object (time goes backwards) or on a fresh copy in a worker process (first loop).
         if self._last_loop_time is None or current_time < self._last_loop_time:
@@ -207,7 +236,7 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
             elif event.kind == REENABLED:
                 self.entry_summary.pairs_reenabled += 1
 
-    def informative_pairs(self) -> list[tuple[str, str]]:
+    def _quant_informative_pairs(self) -> list[tuple[str, str]]:
         """Disabled pairs stay informative: their signals feed paper trades (SPEC 7)."""
         return self.pair_performance.informative_pairs()
 
@@ -293,16 +322,14 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
         return self._fee_rates[pair]
 
     # ----------------------------------------------------------------- indicators
-    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        """Regime columns (SPEC 3) plus `regime_code` for plotting; subclasses call super()."""
-        RegimeDetector(self.effective_settings("regime.").regime).detect(dataframe)
-        labels = dataframe["regime"].to_numpy(dtype=object)
-        codes = np.full(labels.shape[0], -1, dtype=np.int8)
-        for regime, code in REGIME_CODES.items():
-            codes[labels == regime] = code
-        dataframe["regime_code"] = codes
-        self._signals.record(metadata["pair"], dataframe)
-        return dataframe
+    def _quant_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """Regime columns (SPEC 3) plus `regime_code` for plotting, under the plugin's names;
+        recorded per pair for the callbacks (only for the strategy's own timeframe)."""
+        regimes = regime_frame(dataframe, self.effective_settings("regime.").regime)
+        timeframe = metadata.get("timeframe", self.timeframe)
+        if timeframe == self.timeframe and "pair" in metadata:
+            self._signals.record(metadata["pair"], regimes)
+        return add_plugin_columns(self, dataframe, regimes, self.quant_column_prefix)
 
     def advise_entry(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Freqtrade's entry signals, also recorded: paper trades of disabled pairs follow
@@ -366,3 +393,26 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
             logger.debug("No breakeven for a paper trade of %s: %s", pair, error)
             breakeven = None
         return PaperTerms(rules, breakeven)
+
+
+class QuantStrategy(QuantMixin, quant_layer=True):
+    """Base class of strategies written for the plugin: QuantMixin with the plugin's exits
+    (`quant.exits.mode` replace by default) and its columns under their bare names."""
+
+    INTERFACE_VERSION = 3
+    use_custom_stoploss = True
+    # A wide backstop only: the ATR stop replaces it as soon as the entry fills.
+    stoploss = -0.30
+    # Exits come from the regime rules (custom_exit / custom_stoploss), not from ROI.
+    minimal_roi: ClassVar[dict[str, float]] = {"0": 100.0}
+    trailing_stop = False
+    process_only_new_candles = True
+    order_types: ClassVar[dict[str, Any]] = {
+        "entry": "limit",
+        "exit": "limit",
+        "stoploss": "market",
+        "stoploss_on_exchange": False,
+    }
+    quant_exits_default: ClassVar[str] = REPLACE
+    quant_column_prefix: ClassVar[str] = ""
+    quant_raise_startup: ClassVar[bool] = False

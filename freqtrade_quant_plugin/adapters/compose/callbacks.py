@@ -1,0 +1,314 @@
+"""The Freqtrade callbacks of a composed strategy: the plugin's part and the user's, each time.
+
+| callback | plugin part | user part |
+|---|---|---|
+| populate_indicators | regime columns under its own names | first, untouched |
+| bot_start / bot_loop_start | start-up checks, pair state, stale data | after the plugin's |
+| informative_pairs | disabled pairs (paper trades) | the user's list first |
+| custom_stake_amount | risk size, cost gate, pair state: only ever smaller | the cap |
+| confirm_trade_entry | refuses disabled pairs and blocked (stale) entries | if the plugin agrees |
+| leverage | lowered so the stop lies before liquidation | what is wanted |
+| custom_stoploss | ATR stop (guard, replace), only when tighter | as the user set it |
+| custom_exit | plugin exits (replace), passed-stop exits (guard) | when the plugin has none |
+| custom_exit_price | the take-profit level (replace) | every other exit |
+| order_filled | entry state and records | after the plugin's |
+| adjust_trade_position | an add cut to the planned money at the stop | what is wanted |
+
+How the user's part is reached, for a user class above or below the plugin: see guarded.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from freqtrade.persistence import Order, Trade
+from freqtrade.strategy import IStrategy
+from pandas import DataFrame
+
+from freqtrade_quant_plugin.adapters.compose.guarded import (
+    COMPOSE_PREFIX,
+    call_guard,
+    mark_layer,
+    user_method,
+    wrap_overrides,
+)
+from freqtrade_quant_plugin.adapters.entry_sizing import EntrySizing
+from freqtrade_quant_plugin.adapters.exit_callbacks import TAKE_PROFIT, ExitCallbacks
+from freqtrade_quant_plugin.adapters.fail_closed import fail_closed
+from freqtrade_quant_plugin.adapters.fill_records import FillRecords
+from freqtrade_quant_plugin.adapters.live_stops import INITIAL_STOP_REASON, STOP_EXIT_REASONS
+from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE, tighter_stoploss
+
+# custom_exit answers of the plugin that guard mode keeps: a stop the price already passed.
+_GUARD_EXITS = frozenset({INITIAL_STOP_REASON, *STOP_EXIT_REASONS.values()})
+
+
+def _is_default(method: Any, name: str) -> bool:
+    return getattr(method, "__func__", None) is getattr(IStrategy, name)
+
+
+class ComposedCallbacks(IStrategy):
+    """Freqtrade's callbacks, each composing the plugin's part with the user's."""
+
+    def __init_subclass__(cls, quant_layer: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if quant_layer:
+            mark_layer(cls)
+        else:
+            cls._quant_wrapped = tuple(wrap_overrides(cls))
+
+    def _composed(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        guard = call_guard(self)
+        user = user_method(self, name)
+        if name in guard.active:  # super() from a user override below the plugin
+            if name == "populate_indicators":
+                return self._compose_populate_indicators(user, *args, **kwargs)
+            return user(*args, **kwargs)
+        with guard.entered(name):
+            return getattr(self, COMPOSE_PREFIX + name)(user, *args, **kwargs)
+
+    # ----------------------------------------------------------------- indicators, start-up
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        return self._composed("populate_indicators", dataframe, metadata)
+
+    def _compose_populate_indicators(
+        self, user: Any, dataframe: DataFrame, metadata: dict
+    ) -> DataFrame:
+        frame = dataframe if _is_default(user, "populate_indicators") else user(dataframe, metadata)
+        guard = call_guard(self)
+        if "populate_indicators" not in guard.done:
+            guard.done.add("populate_indicators")
+            frame = self._quant_indicators(frame, metadata)
+        return frame
+
+    def bot_start(self, **kwargs: Any) -> None:
+        self._composed("bot_start", **kwargs)
+
+    def _compose_bot_start(self, user: Any, **kwargs: Any) -> None:
+        self._quant_bot_start()
+        user(**kwargs)
+
+    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
+        self._composed("bot_loop_start", current_time=current_time, **kwargs)
+
+    def _compose_bot_loop_start(self, user: Any, current_time: datetime, **kwargs: Any) -> None:
+        self._quant_bot_loop_start(current_time)
+        user(current_time=current_time, **kwargs)
+
+    def informative_pairs(self) -> list[tuple[str, str]]:
+        return self._composed("informative_pairs")
+
+    def _compose_informative_pairs(self, user: Any) -> list[Any]:
+        pairs = list(user() or [])
+        pairs.extend(pair for pair in self._quant_informative_pairs() if pair not in pairs)
+        return pairs
+
+    # ----------------------------------------------------------------- entries
+    @fail_closed(lambda self, call: self._failed_entry(call), "no entry (stake 0)")
+    def custom_stake_amount(
+        self,
+        pair: str,
+        current_time: datetime,
+        current_rate: float,
+        proposed_stake: float,
+        min_stake: float | None,
+        max_stake: float,
+        leverage: float,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> float:
+        return self._composed(
+            "custom_stake_amount",
+            pair=pair,
+            current_time=current_time,
+            current_rate=current_rate,
+            proposed_stake=proposed_stake,
+            min_stake=min_stake,
+            max_stake=max_stake,
+            leverage=leverage,
+            entry_tag=entry_tag,
+            side=side,
+            **kwargs,
+        )
+
+    def _compose_custom_stake_amount(self, user: Any, **call: Any) -> float:
+        wanted = user(**call)
+        if not wanted or wanted <= 0:
+            return 0.0
+        cap = min(float(wanted), call["max_stake"])
+        return EntrySizing.custom_stake_amount(self, **call, strategy_stake=cap)
+
+    def confirm_trade_entry(
+        self,
+        pair: str,
+        order_type: str,
+        amount: float,
+        rate: float,
+        time_in_force: str,
+        current_time: datetime,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> bool:
+        return self._composed(
+            "confirm_trade_entry",
+            pair=pair,
+            order_type=order_type,
+            amount=amount,
+            rate=rate,
+            time_in_force=time_in_force,
+            current_time=current_time,
+            entry_tag=entry_tag,
+            side=side,
+            **kwargs,
+        )
+
+    def _compose_confirm_trade_entry(self, user: Any, **call: Any) -> bool:
+        if self._quant_entry_refused(call["pair"], call["side"]):
+            return False
+        return bool(user(**call))
+
+    def leverage(
+        self,
+        pair: str,
+        current_time: datetime,
+        current_rate: float,
+        proposed_leverage: float,
+        max_leverage: float,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> float:
+        return self._composed(
+            "leverage",
+            pair=pair,
+            current_time=current_time,
+            current_rate=current_rate,
+            proposed_leverage=proposed_leverage,
+            max_leverage=max_leverage,
+            entry_tag=entry_tag,
+            side=side,
+            **kwargs,
+        )
+
+    def _compose_leverage(self, user: Any, **call: Any) -> float:
+        own = not _is_default(user, "leverage")
+        wanted = float(user(**call) or 1.0) if own else call["proposed_leverage"]
+        answer = EntrySizing.leverage(self, **{**call, "proposed_leverage": wanted})
+        return min(answer, max(1.0, wanted)) if own else answer
+
+    # ----------------------------------------------------------------- exits
+    def custom_stoploss(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        after_fill: bool,
+        **kwargs: Any,
+    ) -> float | None:
+        return self._composed(
+            "custom_stoploss",
+            pair=pair,
+            trade=trade,
+            current_time=current_time,
+            current_rate=current_rate,
+            current_profit=current_profit,
+            after_fill=after_fill,
+            **kwargs,
+        )
+
+    def _compose_custom_stoploss(self, user: Any, **call: Any) -> float | None:
+        user_answer = None
+        if self._quant_user_stoploss and (not call["after_fill"] or self._quant_user_after_fill):
+            user_answer = user(**call)
+        plugin = None
+        if self.quant_exits_mode != NONE:
+            plugin = ExitCallbacks.custom_stoploss(self, **call)
+        trade = call["trade"]
+        return tighter_stoploss(
+            user_answer,
+            plugin,
+            rate=call["current_rate"],
+            leverage=float(trade.leverage or 1.0),
+            is_short=bool(trade.is_short),
+            current_stop=trade.stop_loss,
+        )
+
+    def custom_exit(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        **kwargs: Any,
+    ) -> str | bool | None:
+        return self._composed(
+            "custom_exit",
+            pair=pair,
+            trade=trade,
+            current_time=current_time,
+            current_rate=current_rate,
+            current_profit=current_profit,
+            **kwargs,
+        )
+
+    def _compose_custom_exit(self, user: Any, **call: Any) -> str | bool | None:
+        if self.quant_exits_mode != NONE:
+            reason = ExitCallbacks.custom_exit(self, **call)
+            if reason and (self.quant_exits_mode == REPLACE or reason in _GUARD_EXITS):
+                return reason
+        return user(**call)
+
+    def custom_exit_price(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        proposed_rate: float,
+        current_profit: float,
+        exit_tag: str | None,
+        **kwargs: Any,
+    ) -> float:
+        return self._composed(
+            "custom_exit_price",
+            pair=pair,
+            trade=trade,
+            current_time=current_time,
+            proposed_rate=proposed_rate,
+            current_profit=current_profit,
+            exit_tag=exit_tag,
+            **kwargs,
+        )
+
+    def _compose_custom_exit_price(self, user: Any, **call: Any) -> float:
+        if self.quant_exits_mode == REPLACE and call["exit_tag"] == TAKE_PROFIT:
+            return ExitCallbacks.custom_exit_price(self, **call)
+        return user(**call)
+
+    # ----------------------------------------------------------------- fills and adds
+    def order_filled(
+        self, pair: str, trade: Trade, order: Order, current_time: datetime, **kwargs: Any
+    ) -> None:
+        self._composed(
+            "order_filled", pair=pair, trade=trade, order=order, current_time=current_time, **kwargs
+        )
+
+    def _compose_order_filled(self, user: Any, **call: Any) -> None:
+        FillRecords.order_filled(self, **call)
+        user(**call)
+
+    def adjust_trade_position(self, trade: Trade, current_time: datetime, **kwargs: Any) -> Any:
+        return self._composed(
+            "adjust_trade_position", trade=trade, current_time=current_time, **kwargs
+        )
+
+    def _compose_adjust_trade_position(self, user: Any, **call: Any) -> Any:
+        return self._quant_cap_position_add(user(**call), call)
+
+
+mark_layer(ComposedCallbacks)

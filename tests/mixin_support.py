@@ -53,10 +53,14 @@ def composed_source(stem: str) -> str:
     return (STRATEGIES_ANY / f"{stem}.py").read_text() + COMPOSED.format(name=name)
 
 
-def write_strategies(folder: Path, stems: tuple[str, ...]) -> Path:
+def write_strategies(
+    folder: Path, stems: tuple[str, ...], append: dict[str, str] | None = None
+) -> Path:
+    """The composed strategy files; `append`: stem -> source added to that file."""
     folder.mkdir(parents=True, exist_ok=True)
     for stem in stems:
-        (folder / f"{stem}.py").write_text(composed_source(stem))
+        source = composed_source(stem) + (append or {}).get(stem, "")
+        (folder / f"{stem}.py").write_text(source)
     return folder
 
 
@@ -84,9 +88,10 @@ def run_backtest(
     overrides: dict | None = None,
     stems: tuple[str, ...] = SPOT,
     extra: tuple[str, ...] = (),
+    append: dict[str, str] | None = None,
 ) -> Run:
     userdir = root / "user_data"
-    folder = write_strategies(userdir / "strategies", stems)
+    folder = write_strategies(userdir / "strategies", stems, append)
     base = {
         "exchange": {"pair_whitelist": pairs},
         "stake_amount": 100,

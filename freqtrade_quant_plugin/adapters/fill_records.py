@@ -16,6 +16,7 @@ from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import IStrategy
 
 from freqtrade_quant_plugin.adapters import trade_records
+from freqtrade_quant_plugin.adapters.compose.position_adds import is_final_exit, whole_exit
 from freqtrade_quant_plugin.adapters.entry_sizing import _PendingEntry
 from freqtrade_quant_plugin.adapters.fail_closed import (
     fail_closed,
@@ -44,8 +45,8 @@ class FillRecords(IStrategy):
         if order.ft_order_side == trade.entry_side:
             if trade.nr_of_successful_entries == 1:
                 self._on_entry_filled(trade)
-        elif not trade.is_open or order.safe_amount_after_fee >= trade.amount:
-            self._on_exit_filled(trade, order, current_time)
+        elif is_final_exit(trade, order):  # partial exits book their share, no record
+            self._on_exit_filled(trade, whole_exit(trade, order), current_time)
 
     def _on_entry_filled(self, trade: Trade) -> None:
         pending = self._pending.pop((trade.pair, bool(trade.is_short)), None)

@@ -13,7 +13,7 @@ class HyperoptParams(IStrategy):
     startup_candle_count = 30
 
     buy_rsi = IntParameter(20, 40, default=33, space="buy")
-    sell_rsi = IntParameter(55, 80, default=65, space="sell")
+    sell_rsi = IntParameter(52, 75, default=58, space="sell")
     buy_volume_factor = DecimalParameter(0.0, 1.0, default=0.0, decimals=1, space="buy")
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:

@@ -26,7 +26,7 @@ class InformativeDaily(IStrategy):
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        daily_up = dataframe["btc_close_1d"] > dataframe["btc_ema_1d"]
+        daily_up = dataframe["btc_usdt_close_1d"] > dataframe["btc_usdt_ema_1d"]
         dataframe.loc[
             daily_up & (dataframe["rsi"] < 40) & (dataframe["volume"] > 0), "enter_long"
         ] = 1

@@ -1,4 +1,4 @@
-"""Its own custom_exit: out at 1.5 % profit or after a day."""
+"""Its own custom_exit: out at 1.5 % profit or after 10 hours."""
 
 from datetime import datetime, timedelta
 
@@ -37,6 +37,6 @@ class OwnCustomExit(IStrategy):
     ) -> str | None:
         if current_profit > 0.015:
             return "own_profit"
-        if current_time - trade.open_date_utc >= timedelta(hours=24):
+        if current_time - trade.open_date_utc >= timedelta(hours=10):
             return "own_time"
         return None

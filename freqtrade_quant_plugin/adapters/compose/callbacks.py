@@ -28,6 +28,7 @@ from pandas import DataFrame
 
 from freqtrade_quant_plugin.adapters.compose.guarded import (
     COMPOSE_PREFIX,
+    PROCEDURAL,
     call_guard,
     mark_layer,
     user_method,
@@ -58,43 +59,51 @@ class ComposedCallbacks(IStrategy):
         else:
             cls._quant_wrapped = tuple(wrap_overrides(cls))
 
-    def _composed(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    def _composed(self, name: str, **named: Any) -> Any:
         guard = call_guard(self)
         user = user_method(self, name)
         if name in guard.active:  # super() from a user override below the plugin
-            if name == "populate_indicators":
-                return self._compose_populate_indicators(user, *args, **kwargs)
-            return user(*args, **kwargs)
+            return self._procedure(name, user, named) if name in PROCEDURAL else user(**named)
         with guard.entered(name):
-            return getattr(self, COMPOSE_PREFIX + name)(user, *args, **kwargs)
+            if name in PROCEDURAL:
+                return self._procedure(name, user, named)
+            return getattr(self, COMPOSE_PREFIX + name)(user, **named)
+
+    def _procedure(self, name: str, user: Any, named: dict[str, Any]) -> Any:
+        """A procedural callback: the plugin's part, then the user's (indicators: after)."""
+        if name == "populate_indicators":
+            frame = named["dataframe"]
+            if not _is_default(user, name):
+                frame = user(frame, named["metadata"])
+            return self._plugin_part(name, frame, named)
+        self._plugin_part(name, None, named)
+        return user(**named)
+
+    def _plugin_part(self, name: str, result: Any, named: dict[str, Any]) -> Any:
+        """The plugin's part of a procedural callback, once per call of the callback."""
+        guard = call_guard(self)
+        if name in guard.done:
+            return result
+        guard.done.add(name)
+        if name == "populate_indicators":
+            return self._quant_indicators(result, named["metadata"])
+        if name == "bot_start":
+            self._quant_bot_start()
+        elif name == "bot_loop_start":
+            self._quant_bot_loop_start(named["current_time"])
+        elif name == "order_filled":
+            self._quant_order_filled(named["trade"], named["order"], named["current_time"])
+        return result
 
     # ----------------------------------------------------------------- indicators, start-up
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        return self._composed("populate_indicators", dataframe, metadata)
-
-    def _compose_populate_indicators(
-        self, user: Any, dataframe: DataFrame, metadata: dict
-    ) -> DataFrame:
-        frame = dataframe if _is_default(user, "populate_indicators") else user(dataframe, metadata)
-        guard = call_guard(self)
-        if "populate_indicators" not in guard.done:
-            guard.done.add("populate_indicators")
-            frame = self._quant_indicators(frame, metadata)
-        return frame
+        return self._composed("populate_indicators", dataframe=dataframe, metadata=metadata)
 
     def bot_start(self, **kwargs: Any) -> None:
         self._composed("bot_start", **kwargs)
 
-    def _compose_bot_start(self, user: Any, **kwargs: Any) -> None:
-        self._quant_bot_start()
-        user(**kwargs)
-
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
         self._composed("bot_loop_start", current_time=current_time, **kwargs)
-
-    def _compose_bot_loop_start(self, user: Any, current_time: datetime, **kwargs: Any) -> None:
-        self._quant_bot_loop_start(current_time)
-        user(current_time=current_time, **kwargs)
 
     def informative_pairs(self) -> list[tuple[str, str]]:
         return self._composed("informative_pairs")
@@ -298,10 +307,18 @@ class ComposedCallbacks(IStrategy):
             "order_filled", pair=pair, trade=trade, order=order, current_time=current_time, **kwargs
         )
 
-    def _compose_order_filled(self, user: Any, **call: Any) -> None:
-        FillRecords.order_filled(self, **call)
-        user(**call)
+    def _quant_order_filled(self, trade: Trade, order: Order, current_time: datetime) -> None:
+        FillRecords.order_filled(
+            self, pair=trade.pair, trade=trade, order=order, current_time=current_time
+        )
+        if order.ft_order_side == trade.entry_side and trade.nr_of_successful_entries > 1:
+            self._added_entry(trade, order)
 
+    @fail_closed(None, "the trade keeps the entry state of its earlier fills")
+    def _added_entry(self, trade: Trade, order: Order) -> None:
+        self._quant_entry_added(trade, order)
+
+    @fail_closed(None, "no add or partial exit this time")
     def adjust_trade_position(self, trade: Trade, current_time: datetime, **kwargs: Any) -> Any:
         return self._composed(
             "adjust_trade_position", trade=trade, current_time=current_time, **kwargs

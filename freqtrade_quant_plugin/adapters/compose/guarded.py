@@ -36,6 +36,9 @@ GUARDED = (
     "adjust_trade_position",
 )
 COMPOSE_PREFIX = "_compose_"
+# Callbacks that do rather than answer: the plugin's part runs where a user override calls
+# super(), or after the override when it does not (also when it raises).
+PROCEDURAL = ("populate_indicators", "bot_start", "bot_loop_start", "order_filled")
 
 # Marked in the class's own __dict__, so the mark travels with a class that hyperopt pickles
 # by value to its workers (an identity set would not know the workers' copies).
@@ -113,24 +116,42 @@ def accepts(function: Any, keyword: str) -> bool:
 
 
 def _wrap(cls: type, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    composer = getattr(cls, COMPOSE_PREFIX + name)
     plugin_method = next(
-        k.__dict__[name] for k in cls.__mro__ if is_layer(k) and name in k.__dict__
+        klass.__dict__[name] for klass in cls.__mro__ if is_layer(klass) and name in klass.__dict__
     )
     plugin_signature = inspect.signature(plugin_method)
+    procedural = name in PROCEDURAL
 
     @functools.wraps(original)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         guard = call_guard(self)
         if name in guard.active:  # a further override's super(): continue the user's chain
             return original(self, *args, **kwargs)
+        named = _named(plugin_signature, self, args, kwargs)
         with guard.entered(name):
-            return composer(self, functools.partial(original, self), *args, **kwargs)
+            if not procedural:
+                composer = getattr(self, COMPOSE_PREFIX + name)
+                return composer(functools.partial(original, self), **named)
+            try:
+                result = original(self, *args, **kwargs)
+            except Exception:
+                if name != "populate_indicators":
+                    self._plugin_part(name, None, named)
+                raise
+            return self._plugin_part(name, result, named)
 
     # Freqtrade reads the signature (custom_stoploss: `after_fill`): the plugin's one.
     wrapper.__signature__ = plugin_signature  # type: ignore[attr-defined]
     wrapper._quant_wrapper = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _named(signature: inspect.Signature, strategy: Any, args: tuple, kwargs: dict) -> dict:
+    """The call's arguments by name, as the plugin's callback takes them."""
+    arguments = dict(signature.bind(strategy, *args, **kwargs).arguments)
+    arguments.pop("self", None)
+    arguments.update(arguments.pop("kwargs", {}))
+    return arguments
 
 
 def wrap_overrides(cls: type) -> list[str]:

@@ -36,17 +36,22 @@ def _workspace(tmp_path: Path, port: int) -> tuple[Path, Path]:
     return config, strategies
 
 
+def _compare(tmp_path: Path, strategies: Path, config: Path, data: Path, *extra: str):
+    completed = run_compare_in(
+        tmp_path, strategies, "--config", str(config), "--datadir", str(data),
+        "--timerange", TIMERANGE, "--variants", "static", *extra,
+    )  # fmt: skip
+    assert completed.returncode == 0, support.output_of(completed)[-4000:]
+    return completed
+
+
 def test_plain_row_equals_a_plain_backtest_of_the_unmodified_strategy(
     tmp_path: Path,
-    datadir: Path,
+    datadir: Path,  # noqa: F811
     server,  # noqa: F811
 ) -> None:
     config, strategies = _workspace(tmp_path, server.port)
-    completed = run_compare_in(
-        tmp_path, strategies, "--config", str(config), "--datadir", str(datadir),
-        "--timerange", TIMERANGE, "--variants", "static", "--json",
-    )  # fmt: skip
-    assert completed.returncode == 0, support.output_of(completed)[-4000:]
+    completed = _compare(tmp_path, strategies, config, datadir, "--json")
     assert "class RoiScalperQuant(QuantMixin, RoiScalper)" in completed.stderr
     rows = {row["name"]: row for row in json.loads(completed.stdout)["variants"]}
     assert set(rows) == {"plain", "all_on", "static"}
@@ -75,15 +80,11 @@ def test_plain_row_equals_a_plain_backtest_of_the_unmodified_strategy(
 
 def test_plain_row_in_the_table_and_the_spread_table(
     tmp_path: Path,
-    datadir: Path,
+    datadir: Path,  # noqa: F811
     server,  # noqa: F811
 ) -> None:
     config, strategies = _workspace(tmp_path, server.port)
-    completed = run_compare_in(
-        tmp_path, strategies, "--config", str(config), "--datadir", str(datadir),
-        "--timerange", TIMERANGE, "--variants", "static", "--walk-forward", "2",
-    )  # fmt: skip
-    assert completed.returncode == 0, support.output_of(completed)[-4000:]
+    completed = _compare(tmp_path, strategies, config, datadir, "--walk-forward", "2")
     table, spread = completed.stdout.split("SPREAD ACROSS FOLDS")
     assert "LAYER COMPARISON | RoiScalperQuant" in table
     assert table.count("│ plain") == 2 and "all (no plugin)" in table  # one row per fold

@@ -60,6 +60,13 @@ def candles(n: int = 1500, seed: int = 3) -> pd.DataFrame:
     )
 
 
+def candles_from(first: datetime) -> pd.DataFrame:
+    """`candles()` moved to start at `first`: analysed, they cannot reach back before it."""
+    raw = candles()
+    raw["date"] = pd.date_range(first, periods=len(raw), freq="1h")
+    return raw
+
+
 @dataclass
 class Messages:
     """Stands in for `dp.send_msg`: what the bot would send to Telegram/webhooks."""
@@ -71,9 +78,18 @@ class Messages:
 
 
 def started_strategy(
-    strategy_class: type, runmode: RunMode = RunMode.DRY_RUN, pair: str = PAIR, **config: Any
+    strategy_class: type,
+    runmode: RunMode = RunMode.DRY_RUN,
+    pair: str = PAIR,
+    *,
+    analyse: bool = True,
+    **config: Any,
 ) -> tuple[Any, pd.DataFrame, Messages]:
-    """A strategy after bot_start with one analysed pair; Freqtrade's resolver steps done."""
+    """A strategy after bot_start with one analysed pair; Freqtrade's resolver steps done.
+
+    `analyse=False`: a bot right after start-up, before its first loop analysed any candle
+    (the frame returned is then the raw candles, for the test to analyse later).
+    """
     strategy = strategy_class(
         {"quant": {}, "runmode": runmode, "trading_mode": "spot", "dry_run": True, **config}
     )
@@ -96,6 +112,8 @@ def started_strategy(
         ohlcv=lambda pair, timeframe=None, copy=True: raw,  # Freqtrade's candle cache
     )
     strategy.bot_start()
+    if not analyse:
+        return strategy, raw, messages
     frame = strategy.populate_indicators(raw.copy(), {"pair": pair})
     return strategy, frame, messages
 

@@ -16,6 +16,7 @@ import pytest
 from freqtrade.strategy.strategy_wrapper import strategy_safe_wrapper
 from live_trade_support import (  # noqa: F401 (fixture)
     PAIR,
+    candles_from,
     fresh_pair_trackers,
     load_strategy_class,
     long_stake,
@@ -135,10 +136,19 @@ def test_an_unreadable_state_is_rebuilt_from_the_stored_entry_fields(strategy_cl
     assert rebuilt["regime"] == stored["regime"]
 
 
+def _restarted_without_its_signal_candle(strategy_class, trade):
+    """A restarted bot whose analysed candles of the pair begin after the trade's signal
+    candle: no state can be built from them (a bot down longer than its candle history)."""
+    restarted, _, messages = started_strategy(strategy_class, analyse=False)
+    later = candles_from(trade.open_date_utc + timedelta(hours=2))
+    restarted.populate_indicators(later, {"pair": PAIR})
+    return restarted, messages
+
+
 def test_a_trade_without_any_state_on_the_backstop_exits(strategy_class, caplog):
     strategy, frame, _ = started_strategy(strategy_class)
     trade = open_trade(strategy, frame, fill=False)  # no fill handled, nothing stored
-    restarted, _, messages = started_strategy(strategy_class, pair="ETH/USDT")
+    restarted, messages = _restarted_without_its_signal_candle(strategy_class, trade)
     now = trade.open_date_utc + timedelta(hours=1)
     for _ in range(3):
         exits = restarted.should_exit(trade, trade.open_rate, now, enter=False, exit_=False)
@@ -155,7 +165,7 @@ def test_a_trade_without_state_keeps_a_plugin_stop_it_already_has(strategy_class
     plugin_stop = trade.stop_loss
     trade.set_custom_data(STATE_KEY, "unreadable")
     trade.set_custom_data("stop_loss", "lost")
-    restarted, _, _ = started_strategy(strategy_class, pair="ETH/USDT")
+    restarted, _ = _restarted_without_its_signal_candle(strategy_class, trade)
     exits = restarted.should_exit(trade, trade.open_rate, now, enter=False, exit_=False)
     assert exits == []
     assert trade.stop_loss == plugin_stop

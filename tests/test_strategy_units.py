@@ -227,7 +227,7 @@ class TestTradeState:
     def test_round_trip_through_custom_data(self):
         state = _state()
         trade = _FakeTrade(7)
-        trade_records.store_on_trade(trade, {STATE_KEY: state.to_dict()})
+        trade.set_custom_data(STATE_KEY, state.to_dict())
         cache = TradeStateCache()
         assert cache.get(trade, use_database=True) == state
         assert cache.get(trade, use_database=True) == state

@@ -21,7 +21,10 @@ from freqtrade.enums import RunMode, TradingMode
 from freqtrade.strategy import IStrategy
 
 from freqtrade_quant_plugin.adapters import entry_summary
-from freqtrade_quant_plugin.adapters.exchange_facts import maintenance_margin_rate
+from freqtrade_quant_plugin.adapters.exchange_facts import (
+    maintenance_margin_rate,
+    min_stake_for_stop,
+)
 from freqtrade_quant_plugin.adapters.fail_closed import fail_closed, gated_entries
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow
 from freqtrade_quant_plugin.adapters.staleness import SOURCE as STALE_SOURCE
@@ -215,13 +218,24 @@ class EntrySizing(IStrategy):
             self.entry_summary.skip(entry_summary.DUST)
             return 0.0
         if min_stake and stake < min_stake:
+            own = min_stake_for_stop(
+                getattr(self.dp, "_exchange", None),
+                pair,
+                current_rate,
+                stop_distance / current_rate,
+                leverage,
+            )
             self.log_decision(
                 "%s: no %s entry: the risk allows a stake of %.2f, below the exchange minimum "
-                "%.2f (never raised beyond the risk)",
+                "%.2f (never raised beyond the risk; Freqtrade's minimum reserves for the "
+                "static stoploss %g, the trade's own %.2f%% stop needs %s)",
                 pair,
                 side,
                 stake,
                 min_stake,
+                self.stoploss,
+                100 * stop_distance / current_rate,
+                "an unknown minimum" if own is None else f"{own:.2f}",
             )
             self.entry_summary.skip(entry_summary.BELOW_MIN_STAKE)
             return 0.0

@@ -4,6 +4,11 @@ The cost model must use the fee Freqtrade will actually charge (a backtest charg
 `config["fee"]` or the worse of the exchange's taker and maker fees), or a stop-out would
 lose more than the sizing allowed for. Liquidation depends on the maintenance margin of
 the pair's leverage tier.
+
+Freqtrade's minimum stake holds a reserve so a position can still be sold after its stop:
+it is sized for the strategy's static stoploss (the plugin's -0.30 backstop gives the
+largest reserve, 1.5x the exchange's minimum order value), not for the trade's own stop.
+`min_stake_for_stop` asks Freqtrade for the minimum with a given stop instead.
 """
 
 from __future__ import annotations
@@ -40,3 +45,27 @@ def maintenance_margin_rate(exchange: Any, pair: str, notional: float) -> float:
     if rate is None or not rate > 0:
         return DEFAULT_MAINTENANCE_MARGIN_RATE
     return float(rate)
+
+
+def min_stake_for_stop(
+    exchange: Any, pair: str, price: float, stop_fraction: float, leverage: float
+) -> float | None:
+    """Freqtrade's minimum stake for this pair had the static stoploss been `stop_fraction`
+    (the trade's own stop distance over the price); None where the exchange cannot say."""
+    try:
+        value = exchange.get_min_pair_stake_amount(pair, price, -abs(stop_fraction), leverage)
+    except Exception as error:  # no markets in this process (hyperopt workers)
+        logger.debug("No minimum stake for %s (%s)", pair, error)
+        return None
+    return None if value is None else float(value)
+
+
+def static_stoploss_notice(stoploss: float) -> str:
+    """Said at start-up: what the static stoploss does to the smallest entry."""
+    return (
+        f"The static stoploss {stoploss:g} is a backstop only (the plugin's ATR stop replaces "
+        "it when the entry fills); Freqtrade also sizes its minimum stake to survive it, up "
+        "to 1.5x the exchange's minimum order value. An entry whose risk-sized stake is "
+        "below that minimum is not taken (a stake is never raised beyond its risk); the "
+        "skip line names the minimum the trade's own stop would need"
+    )

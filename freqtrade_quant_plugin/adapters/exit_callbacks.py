@@ -5,6 +5,16 @@ take-profit and the time exit (SPEC 6), read from the state fixed at the entry f
 `custom_exit` gives "take_profit" at k2 * ATR and "max_duration" (never with the time_exit
 layer off: its rules carry an infinite duration); `custom_exit_price` fills the
 take-profit at its level. A mixin: it reads the strategy base's trade states.
+
+Stop-type exits asked for through `custom_exit` (a passed stop Freqtrade will not close
+itself, `no_stop_state`) leave with a stop's order type, not with `order_types["exit"]`
+(a limit at the proposed price, which a falling market leaves unfilled while the exchange
+stop was cancelled for it). Freqtrade takes the order type from the exit's type, so
+`should_exit` hands them on as the type Freqtrade gives its own stop exits: `stop_loss`
+(`order_types["stoploss"]`) where Freqtrade checks stops itself, `emergency_exit`
+(`order_types["emergency_exit"]`, market unless set) live with `stoploss_on_exchange`,
+where `order_types["stoploss"]` is the exchange's resting stop order (a stop-limit on
+Binance spot). The exit reason stays the plugin's.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
+from freqtrade.enums import ExitCheckTuple, ExitType
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 
@@ -20,9 +31,11 @@ from freqtrade_quant_plugin.adapters.fail_closed import (
     fail_closed,
 )
 from freqtrade_quant_plugin.adapters.live_stops import (
+    STOP_TYPE_REASONS,
     is_passed,
     stop_reason,
 )
+from freqtrade_quant_plugin.adapters.state_recovery import NO_STOP_STATE
 from freqtrade_quant_plugin.adapters.trade_state import EntryState
 from freqtrade_quant_plugin.core.stop_levels import (
     StopLevel,
@@ -75,6 +88,21 @@ class ExitCallbacks(IStrategy):
         return min(prices) if state.is_short else max(prices)
 
     # ----------------------------------------------------------------- exits
+    def should_exit(self, *args: Any, **kwargs: Any) -> list[ExitCheckTuple]:
+        """Freqtrade's exit checks; the plugin's stop-type custom exits typed as stop exits
+        (see the module docstring). Backtests keep Freqtrade's semantics."""
+        exits = super().should_exit(*args, **kwargs)
+        if self._is_simulated:
+            return exits
+        stop_type = ExitType.EMERGENCY_EXIT if self._stop_on_exchange_live else ExitType.STOP_LOSS
+        return [
+            ExitCheckTuple(exit_type=stop_type, exit_reason=check.exit_reason)
+            if check.exit_type == ExitType.CUSTOM_EXIT
+            and check.exit_reason in (*STOP_TYPE_REASONS, NO_STOP_STATE)
+            else check
+            for check in exits
+        ]
+
     @fail_closed(
         lambda self, call: self._recovery.stop_failed(call["trade"]),
         "the trade keeps Freqtrade's last stop if it is a plugin stop, else it exits",
@@ -133,16 +161,21 @@ class ExitCallbacks(IStrategy):
         if math.isfinite(hours) and current_time - trade.open_date_utc >= timedelta(hours=hours):
             return MAX_DURATION
         sign = -1.0 if state.is_short else 1.0
-        if (self._best_price(trade, state, current_rate) - state.take_profit_price) * sign < 0:
+        # The target counts only while the price is there: live the current rate, in a
+        # backtest this candle's range (an earlier touch, `max_rate`, is history: a limit
+        # at the target would then sit above the market).
+        candle = self._signals.candle_at(pair, current_time) if self._is_simulated else None
+        reached = current_rate
+        if candle is not None:
+            reached = candle.low if state.is_short else candle.high
+        if (reached - state.take_profit_price) * sign < 0:
             return None
-        if self._is_simulated:
+        if candle is not None:
             # The candle reached the target; if it also reached the stop, the backtest cannot
             # know which came first and assumes the stop (as Freqtrade does for ROI).
-            candle = self._signals.candle_at(pair, current_time)
-            if candle is not None:
-                adverse = candle.high if state.is_short else candle.low
-                if (adverse - trade.stop_loss) * sign <= 0:
-                    return None
+            adverse = candle.high if state.is_short else candle.low
+            if (adverse - trade.stop_loss) * sign <= 0:
+                return None
         return TAKE_PROFIT
 
     @fail_closed(lambda self, call: call["proposed_rate"], "Freqtrade's exit price")

@@ -54,8 +54,9 @@ class FillRecords(IStrategy):
             pending = self._rebuild_pending(trade)
             if pending is None:
                 logger.warning(
-                    "%s: entry filled without a known regime: trade %s gets a stop rebuilt "
-                    "from the trade DB or exits",
+                    "%s: entry filled without a known signal candle (not analysed yet, or "
+                    "an UNKNOWN regime): trade %s gets its stop rebuilt from the trade DB or "
+                    "its candles, or exits",
                     trade.pair,
                     trade.id,
                 )
@@ -113,7 +114,8 @@ class FillRecords(IStrategy):
         self.entry_summary.taken += 1
         record = trade_records.entry_record(state)
         if self._is_live:
-            trade_records.store_on_trade(trade, {STATE_KEY: state.to_dict(), **record})
+            stored = trade_records.stored_fields(record, trade_records.STORED_ENTRY_KEYS)
+            trade_records.store_on_trade(trade, {STATE_KEY: state.to_dict(), **stored})
         else:
             self._entry_records[state.trade_id] = record
         self.log_decision(format_trade_log_message(record, "ENTRY"))
@@ -185,7 +187,8 @@ class FillRecords(IStrategy):
             slippage_in_fills=self._is_live,
         )
         if self._is_live:
-            trade_records.store_on_trade(trade, {k: v for k, v in record.items() if k not in entry})
+            stored = trade_records.stored_fields(record, trade_records.STORED_EXIT_KEYS)
+            trade_records.store_on_trade(trade, stored)
         elif self._runmode in RECORDED_RUNS:
             trade_records.collect(
                 self.get_strategy_name(),

@@ -19,7 +19,8 @@ Two mechanisms close such a trade instead, both on the plugin's stored stop leve
   Freqtrade will not exit on its own stop (live with `stoploss_on_exchange`, where
   Freqtrade leaves stops to the exchange order, or a market without a price tick, where
   no rounding lifts the stop onto the price), the exit is asked for with the stage's
-  reason.
+  reason; `ExitCallbacks.should_exit` makes it leave with a stop's order type (market by
+  default), never as a limit at the proposed price.
 
 Backtests never come here: Freqtrade's backtester fills stops against candle lows/highs
 and its semantics stay as they are.
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 STOP_EXIT_REASONS = {BREAKEVEN: "breakeven_stop", TRAILING: "trailing_stop"}
 INITIAL_STOP_REASON = "stop_loss"
+# Every reason `stop_exit_reason` can give: exits that must leave as stop exits.
+STOP_TYPE_REASONS = (INITIAL_STOP_REASON, *STOP_EXIT_REASONS.values())
 # Relative distance below (long) / above (short) the price: far under any price tick, so
 # Freqtrade's rounding puts the stop on the price; not 0, which Freqtrade ignores.
 PASSED_STOP_DISTANCE = 1e-9

@@ -118,6 +118,13 @@ class SignalTable:
         """The pair's recorded arrays (shared, not copied: read them, never write)."""
         return self._pairs.get(pair)
 
+    def covers(self, pair: str, current_time: datetime, timeframe_seconds: int) -> bool:
+        """True when the analysed candles reach the signal candle at `current_time`, so
+        `signal_row` answers from them (None there then means: no usable candle)."""
+        columns = self._pairs.get(pair)
+        cutoff = int(current_time.timestamp()) - timeframe_seconds
+        return columns is not None and bool(columns.dates.size) and columns.dates[-1] >= cutoff
+
     def signal_row(
         self, pair: str, current_time: datetime, timeframe_seconds: int
     ) -> SignalRow | None:

@@ -14,8 +14,15 @@ Such a trade must never ride on the static backstop. In this order, the plugin:
    backstop: the plugin set it before the state was lost), and exits the trade
    (`NO_STOP_STATE`) when only the backstop is left.
 
-Each trade is tried once per process and each outcome is logged once (and sent through
-`dp.send_msg`).
+Step 2 needs the pair's analysed candles up to the signal candle. Until the strategy has
+them the trade waits, with Freqtrade's stop (the static stoploss, or the exchange's stop
+order) in force, and is never exited for want of a state: live, Freqtrade reports an entry
+that filled while the bot was down from its start-up, before any candle is analysed, and
+the exchange may return no candles for a pair in a loop. The outcome is fixed (and step 3
+decided) only once the candles cover the trade.
+
+Each trade is tried once per process (step 2: once its candles are there) and each outcome
+is logged once (and sent through `dp.send_msg`).
 """
 
 from __future__ import annotations
@@ -65,18 +72,15 @@ def state_from_stored_fields(
     except (KeyError, ValueError):
         return None
     size = float(trade.amount)
-
-    def stored(key: str, default: float) -> float:
-        value = _number(trade.get_custom_data(key))
-        return default if value is None else value
-
+    risk_money = size * abs(entry - stop)
     breakeven = _number(trade.get_custom_data("breakeven_price"))
+    # The sizing facts live only in the JSON state (trade_records): neutral values here.
     return EntryState(
         trade_id=int(trade.id),
         pair=trade.pair,
         is_short=bool(trade.is_short),
         regime=regime,
-        volatility_regime=str(trade.get_custom_data("volatility_regime_at_entry") or regime),
+        volatility_regime=regime,
         atr=atr,
         signal_date=0,
         entry_price=entry,
@@ -85,11 +89,11 @@ def state_from_stored_fields(
         stop_price=stop,
         take_profit_price=target,
         breakeven_price=breakeven,
-        risk_money=size * abs(entry - stop),
-        planned_risk_money=stored("planned_risk_money", size * abs(entry - stop)),
-        balance=stored("balance_at_entry", 0.0),
-        regime_multiplier=stored("regime_multiplier", 1.0),
-        risk_modifier=stored("risk_modifier", 1.0),
+        risk_money=risk_money,
+        planned_risk_money=risk_money,
+        balance=0.0,
+        regime_multiplier=1.0,
+        risk_modifier=1.0,
         entry_slippage=0.0,
         candle_volume=None,
         rules=rules,
@@ -116,17 +120,23 @@ class StateRecovery:
         rules_for: Callable[[str], StopRules],
         refill: Callable[[Any], EntryState | None],
         use_database: bool,
+        candles_cover: Callable[[Any], bool],
     ) -> None:
         self._strategy = strategy
         self._rules_for = rules_for
         self._refill = refill
         self._use_database = use_database
+        self._candles_cover = candles_cover
         self._outcomes: dict[int, EntryState | None] = {}
+        self._fields_tried: set[int] = set()
+        self._waiting: set[int] = set()
         self._reported_exit: set[int] = set()
         self._stop_failed: set[int] = set()
 
     def clear(self) -> None:
         self._outcomes.clear()
+        self._fields_tried.clear()
+        self._waiting.clear()
         self._reported_exit.clear()
         self._stop_failed.clear()
 
@@ -137,8 +147,13 @@ class StateRecovery:
     def unprotected_exit(
         self, trade: Any, state: EntryState | None, static_stoploss: float
     ) -> str | None:
-        """`NO_STOP_STATE` for a trade without a state or a working stop, on the backstop."""
+        """`NO_STOP_STATE` for a trade without a state or a working stop, on the backstop.
+
+        None while the state still waits for the pair's candles (`recover`).
+        """
         if state is not None and trade.id not in self._stop_failed:
+            return None
+        if state is None and trade.id not in self._outcomes:
             return None
         why = "its plugin stop failed" if state is not None else "no entry state could be rebuilt"
         return self.exit_reason(trade, static_stoploss, why)
@@ -148,10 +163,14 @@ class StateRecovery:
         if trade.id in self._outcomes:
             return self._outcomes[trade.id]
         state, source = None, ""
-        if self._use_database:
+        if self._use_database and trade.id not in self._fields_tried:
+            self._fields_tried.add(trade.id)
             state = self._attempt(trade, "the stored entry fields", self._from_fields)
             source = "the stored entry fields (stop, take-profit, ATR, regime)"
         if state is None:
+            if not self._candles_cover(trade):
+                self._wait(trade)
+                return None
             state = self._attempt(trade, "the signal candle", self._refill)
             source = "the signal candle of its open time"
         self._outcomes[trade.id] = state
@@ -182,6 +201,18 @@ class StateRecovery:
                 f"Trade {trade.id} {trade.pair}: {why}; {text}",
             )
         return NO_STOP_STATE if exits else None
+
+    def _wait(self, trade: Any) -> None:
+        if trade.id in self._waiting:
+            return
+        self._waiting.add(trade.id)
+        self._say(
+            logging.WARNING,
+            f"Trade {trade.id} {trade.pair}: no entry state yet, waiting for the pair's "
+            f"analysed candles to rebuild it; until then Freqtrade's stop "
+            f"{float(trade.stop_loss or 0):.8g} protects it (the static stoploss, or the "
+            "exchange's stop order with stoploss_on_exchange)",
+        )
 
     def _from_fields(self, trade: Any) -> EntryState | None:
         state = state_from_stored_fields(trade, self._rules_for)

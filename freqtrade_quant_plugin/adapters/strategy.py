@@ -55,6 +55,7 @@ from freqtrade_quant_plugin.adapters.entry_sizing import EntrySizing, _PendingEn
 from freqtrade_quant_plugin.adapters.entry_summary import EntrySummary
 from freqtrade_quant_plugin.adapters.exchange_facts import (
     freqtrade_fee_rate,
+    static_stoploss_notice,
 )
 from freqtrade_quant_plugin.adapters.exit_callbacks import ExitCallbacks
 from freqtrade_quant_plugin.adapters.fail_closed import (
@@ -176,6 +177,9 @@ class QuantMixin(
             rules_for=lambda regime: self.stop_rules(regime, self.effective_settings()),
             refill=self._refill_entry,
             use_database=self._is_live,
+            candles_cover=lambda trade: self._signals.covers(
+                trade.pair, trade.open_date_utc, self._timeframe_seconds
+            ),
         )
 
     # ----------------------------------------------------------------- start-up and runs
@@ -216,6 +220,8 @@ class QuantMixin(
         self._stale_candles = StaleCandles(self._timeframe_seconds, entry_blocks(self))
         if self._runmode == RunMode.LIVE:
             advise_stop_on_exchange(self.order_types, bool(self.config.get("dry_run")))
+        if self._is_live:
+            logger.info(static_stoploss_notice(self.stoploss))
         self._reset_run_state()
         self.pair_performance = PairPerformanceHooks(self, self.quant_settings, self._risk_money)
         check_exit_settings(self)
@@ -224,7 +230,10 @@ class QuantMixin(
     def _quant_bot_loop_start(self, current_time: datetime) -> None:
         # A new run (trade ids start again at 1): hyperopt reruns backtests on the same
         # object (time goes backwards) or on a fresh copy in a worker process (first loop).
-        if self._last_loop_time is None or current_time < self._last_loop_time:
+        # A bot's one run began at bot_start: what its start-up learnt (fills Freqtrade
+        # reported before the first loop) stays.
+        simulated = self._is_simulated
+        if simulated and (self._last_loop_time is None or current_time < self._last_loop_time):
             self._reset_run_state()
         self._last_loop_time = current_time
         if self._is_live:
@@ -401,7 +410,11 @@ class QuantStrategy(QuantMixin, quant_layer=True):
 
     INTERFACE_VERSION = 3
     use_custom_stoploss = True
-    # A wide backstop only: the ATR stop replaces it as soon as the entry fills.
+    # A wide backstop only: the ATR stop replaces it as soon as the entry fills (the
+    # after-fill custom_stoploss may set it wider or tighter). Kept wide: it is the stop of
+    # a trade whose state waits for candles after a restart, and a later plugin stop can
+    # only tighten it. Its cost: Freqtrade's minimum stake reserves 1.5x for it
+    # (exchange_facts.static_stoploss_notice).
     stoploss = -0.30
     # Exits come from the regime rules (custom_exit / custom_stoploss), not from ROI.
     minimal_roi: ClassVar[dict[str, float]] = {"0": 100.0}

@@ -1,17 +1,29 @@
 """SPEC 8 trade records: built at the entry and exit fills, stored where they survive.
 
-Live and dry-run, every field goes into the trade's custom data (Freqtrade's trade DB).
+Live and dry-run, the fields go into the trade's custom data (Freqtrade's trade DB), one
+key each so the report and the pair tracker query them and FreqUI lists them: the SPEC 8
+fields and the few the readers need (`STORED_ENTRY_KEYS`, `STORED_EXIT_KEYS`), not the
+copies of Freqtrade's own trade columns (pair, side, rates, amount, leverage, its exit
+reason) or of the JSON entry state (the sizing facts). Each fill's keys are written in one
+transaction: Freqtrade's `set_custom_data` commits per key.
+
 Backtests keep custom data only in memory, scanned linearly on each write and dropped at
-the end of the run, so there the records go to a per-process collection instead, which
-the backtest export writes beside Freqtrade's result, and which NetRHyperOptLoss reads
-after each hyperopt epoch (the loss runs in the process that ran the epoch's backtest).
+the end of the run, so there the whole records go to a per-process collection instead,
+which the backtest export writes beside Freqtrade's result, and which NetRHyperOptLoss
+reads after each hyperopt epoch (the loss runs in the process that ran the epoch's
+backtest).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from typing import Any, Protocol
+
+from freqtrade.persistence.custom_data import CustomDataWrapper, _CustomData
+from freqtrade.util import dt_now
+from sqlalchemy import select
 
 from freqtrade_quant_plugin.adapters.trade_state import EntryState
 from freqtrade_quant_plugin.core.enrichment import enrich_trade_entry, enrich_trade_exit
@@ -20,9 +32,48 @@ logger = logging.getLogger(__name__)
 
 _collected: dict[str, list[dict[str, Any]]] = {}
 
+# SPEC 8's entry fields, the plugin's stop (report, pair tracker) and risk money (pair
+# tracker), and the levels a lost entry state is rebuilt from (state_recovery).
+STORED_ENTRY_KEYS = (
+    "regime_at_entry",
+    "stop_loss",
+    "take_profit",
+    "breakeven_price",
+    "atr",
+    "risk_money",
+    "sl_distance_dollars",
+    "sl_distance_pct",
+    "sl_distance_atr",
+    "tp_distance_dollars",
+    "tp_distance_pct",
+    "tp_distance_atr",
+    "risk_reward_ratio",
+    "confidence",
+    "consensus",
+)
+# SPEC 8's exit fields, the cost items and plugin exit reason the report shows, and the
+# net win/loss flag (a gross win can be a net loss).
+STORED_EXIT_KEYS = (
+    "exit_reason",
+    "was_winner",
+    "pnl_dollars",
+    "R_multiple",
+    "net_R_multiple",
+    "total_costs",
+    "cost_in_R",
+    "fees",
+    "slippage",
+    "funding",
+    "mfe",
+    "mae",
+    "mfe_R",
+    "mae_R",
+    "duration_hours",
+)
 
-class _TradeWithCustomData(Protocol):
-    def set_custom_data(self, key: str, value: Any) -> None: ...
+
+class _TradeWithId(Protocol):
+    id: int
 
 
 def entry_record(state: EntryState) -> dict[str, Any]:
@@ -116,10 +167,33 @@ def measured_slippage(trade: Any) -> float:
     return total
 
 
-def store_on_trade(trade: _TradeWithCustomData, record: dict[str, Any]) -> None:
-    """One custom-data key per field, so each is queryable in the trade DB."""
-    for key, value in record.items():
-        trade.set_custom_data(key, value)
+def stored_fields(record: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The record's fields that are kept on the trade (see the module docstring)."""
+    return {key: record[key] for key in keys if key in record}
+
+
+def store_on_trade(trade: _TradeWithId, values: dict[str, Any]) -> None:
+    """One custom-data key per value, all in one commit, as Freqtrade stores them: the
+    type's name, and str() of a bool/float/int/str or JSON text of anything else."""
+    session = _CustomData.session
+    rows = session.scalars(
+        select(_CustomData).where(
+            _CustomData.ft_trade_id == trade.id, _CustomData.cd_key.in_(list(values))
+        )
+    )
+    existing = {row.cd_key: row for row in rows}
+    now = dt_now()
+    for key, value in values.items():
+        kind = type(value).__name__
+        text = str(value) if kind in CustomDataWrapper.unserialized_types else json.dumps(value)
+        row = existing.get(key)
+        if row is None:
+            row = _CustomData(ft_trade_id=trade.id, cd_key=key, created_at=now)
+            session.add(row)
+        else:
+            row.updated_at = now
+        row.cd_type, row.cd_value = kind, text
+    session.commit()
 
 
 def start_collecting(strategy_name: str) -> None:

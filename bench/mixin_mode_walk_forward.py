@@ -15,8 +15,10 @@ Fixed here before any result was seen:
   USDT, 5 open trades, stake "unlimited" (the strategy's own stake is the ceiling),
   Freqtrade's default fee; one `freqtrade backtesting --strategy-list` per fold through the
   offline market server.
-- Folds: EARLIER = 2024-01-01 .. 2024-06-01 (the choice), LATER = 2024-06-01 .. the end
-  of the data (reported, never used for the choice).
+- Folds: EARLIER = 2024-02-01 .. 2024-06-01 (the choice; January is the detector's
+  warm-up), LATER = 2024-06-01 .. the end of the data (reported, never used for the choice).
+- Calmar is Freqtrade's; a run without drawdown (Freqtrade's -100 placeholder) is left out
+  of the median.
 - Rule: guard becomes the default only if, on EARLIER, its median Calmar across the
   strategies is higher than none's AND its median max drawdown is not higher; else none.
 
@@ -50,7 +52,7 @@ STRATEGIES = {
     "no_exit_signal": "NoExitSignal",
 }
 PAIRS = ["BTC", "ETH", "SOL", "XRP", "DOGE", "LINK", "AVAX", "LTC", "ATOM", "UNI"]
-FOLDS = {"earlier": "20240101-20240601", "later": "20240601-"}
+FOLDS = {"earlier": "20240201-20240601", "later": "20240601-"}
 MODES = {"plain": "", "none": "Quant", "guard": "Guard"}
 COMPOSED = """
 
@@ -134,7 +136,10 @@ def run_fold(root: Path, datadir: Path, port: int, timerange: str) -> dict[str, 
 
 
 def median(results: dict[str, dict], suffix: str, key: str) -> float:
-    return statistics.median(results[name + suffix][key] for name in STRATEGIES.values())
+    rows = [results[name + suffix] for name in STRATEGIES.values()]
+    if key == "calmar":
+        rows = [row for row in rows if row["max_dd_pct"] > 0]
+    return statistics.median(row[key] for row in rows) if rows else float("nan")
 
 
 def report(results: dict[str, dict[str, dict]]) -> str:

@@ -86,6 +86,6 @@ def test_plain_row_in_the_table_and_the_spread_table(
     config, strategies = _workspace(tmp_path, server.port)
     completed = _compare(tmp_path, strategies, config, datadir, "--walk-forward", "2")
     table, spread = completed.stdout.split("SPREAD ACROSS FOLDS")
-    assert "LAYER COMPARISON | RoiScalperQuant" in table
+    assert "LAYER COMPARISON | RoiScalper" in table
     assert table.count("│ plain") == 2 and "all (no plugin)" in table  # one row per fold
     assert "│ plain" in spread and "/2 folds" in spread

@@ -36,7 +36,6 @@ from typing import Any, ClassVar
 from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_seconds
-from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy
 from pandas import DataFrame
 
@@ -50,11 +49,12 @@ from freqtrade_quant_plugin.adapters.compose.exit_mode import (
 )
 from freqtrade_quant_plugin.adapters.compose.guarded import accepts, mark_layer, user_definition
 from freqtrade_quant_plugin.adapters.compose.layer_terms import LayerTerms
+from freqtrade_quant_plugin.adapters.compose.paper_terms import PaperTermsLayer
 from freqtrade_quant_plugin.adapters.compose.position_adds import PositionAdds
+from freqtrade_quant_plugin.adapters.compose.settings_layer import SettingsLayer
 from freqtrade_quant_plugin.adapters.entry_sizing import EntrySizing, _PendingEntry
 from freqtrade_quant_plugin.adapters.entry_summary import EntrySummary
 from freqtrade_quant_plugin.adapters.exchange_facts import (
-    freqtrade_fee_rate,
     static_stoploss_notice,
 )
 from freqtrade_quant_plugin.adapters.exit_callbacks import ExitCallbacks
@@ -71,8 +71,6 @@ from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHook
 from freqtrade_quant_plugin.adapters.pair_tracker import DISABLED, REENABLED
 from freqtrade_quant_plugin.adapters.parameters import (
     Tunable,
-    apply_overrides,
-    chosen_overrides,
     explicit_setting_paths,
 )
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
@@ -81,22 +79,21 @@ from freqtrade_quant_plugin.adapters.state_recovery import StateRecovery
 from freqtrade_quant_plugin.adapters.trade_state import TradeStateCache
 from freqtrade_quant_plugin.core.costs import CostConfig, CostModel
 from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE
-from freqtrade_quant_plugin.core.layered_rules import layered_risk_config, layered_stop_rules
-from freqtrade_quant_plugin.core.paper_trading import PaperTerms
 from freqtrade_quant_plugin.core.regime import UNKNOWN
 from freqtrade_quant_plugin.core.settings import QuantSettings
-from freqtrade_quant_plugin.core.sizing import (
-    RiskConfig,
-    plan_position,
-)
-from freqtrade_quant_plugin.core.stop_levels import (
-    StopRules,
-)
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 
 logger = logging.getLogger(__name__)
 
-for _layer in (LayerTerms, PositionAdds, FillRecords, ExitCallbacks, EntrySizing):
+for _layer in (
+    SettingsLayer,
+    PaperTermsLayer,
+    LayerTerms,
+    PositionAdds,
+    FillRecords,
+    ExitCallbacks,
+    EntrySizing,
+):
     mark_layer(_layer)
 
 
@@ -105,6 +102,8 @@ for _layer in (LayerTerms, PositionAdds, FillRecords, ExitCallbacks, EntrySizing
 # builtins (endless recursion when the strategy is sent to the `-j` workers).
 class QuantMixin(
     ComposedCallbacks,
+    SettingsLayer,
+    PaperTermsLayer,
     LayerTerms,
     PositionAdds,
     FillRecords,
@@ -260,76 +259,6 @@ class QuantMixin(
             trade_records.start_collecting(self.get_strategy_name())
             self.entry_summary = entry_summary.start(self.get_strategy_name())
 
-    # ----------------------------------------------------------------- settings
-    def effective_settings(self, section: str = "") -> QuantSettings:
-        """The settings with hyperopt parameters applied (memoised on their values).
-
-        `section` limits which parameters are read, e.g. "regime." in populate_indicators:
-        Freqtrade warns about every optimised parameter read while hyperopt computes
-        indicators, and only the regime ones belong there.
-        """
-        tunables = tuple(
-            Tunable(name, path, getattr(self, name).value, self._from_hyperopt_result(name))
-            for name, path in self.quant_parameters.items()
-            if path.startswith(section)
-        )
-        cached = self._effective.get(section)
-        if cached is None or cached[0] != tunables:
-            overrides = chosen_overrides(tunables, self._explicit_paths, self._warned_overrides)
-            cached = (tunables, apply_overrides(self.quant_settings, overrides))
-            self._effective[section] = cached
-        return cached[1]
-
-    def _from_hyperopt_result(self, name: str) -> bool:
-        parameter = getattr(self, name)
-        space = parameter.space or ""
-        from_file = name in self._ft_params_from_file.get(space, {})
-        from_strategy_dict = name in (getattr(self, f"{space}_params", None) or {})
-        running = bool(getattr(parameter, "in_space", False) and parameter.optimize)
-        return from_file or from_strategy_dict or running
-
-    def stop_rules(self, regime: str, settings: QuantSettings) -> StopRules:
-        """Exit rules of a trade entered in `regime`, as the layer switches leave them."""
-        return layered_stop_rules(settings, regime)
-
-    def sizing_risk_config(self, settings: QuantSettings) -> RiskConfig:
-        """Risk settings used for sizing; regime multipliers 1.0 with regime_sizing off."""
-        return layered_risk_config(settings)
-
-    def pair_risk_modifier(self, pair: str) -> float:
-        """The pair's performance-based risk scale (SPEC 7); 1.0 with the layer off."""
-        if not self.quant_settings.layers.pair_risk_modifier:
-            return 1.0
-        return self.pair_performance.risk_modifier(pair)
-
-    def _risk_money(self, trade: Trade) -> float | None:
-        """Risk money a backtest trade was sized with (Freqtrade keeps no custom data there)."""
-        state = self._states.get(trade, use_database=False)
-        return None if state is None else state.risk_money
-
-    def _cost_model(self, settings: QuantSettings, fee_rate: float) -> CostModel:
-        explicit_fees = {"costs.taker_fee_rate", "costs.maker_fee_rate"} & self._explicit_paths
-        costs = settings.costs
-        if not explicit_fees:
-            costs = dataclasses.replace(costs, taker_fee_rate=fee_rate, maker_fee_rate=fee_rate)
-        if costs not in self._cost_models:
-            self._cost_models[costs] = CostModel(costs)
-        return self._cost_models[costs]
-
-    def _fee_rate(self, pair: str, settings: QuantSettings) -> float:
-        if pair not in self._fee_rates:
-            rate = freqtrade_fee_rate(self.config, self.dp.market(pair))
-            if rate is None:
-                rate = settings.costs.taker_fee_rate
-                logger.warning(
-                    "%s: Freqtrade's fee is unknown (no config fee, no market fee): the cost "
-                    "model uses taker_fee_rate %.4f",
-                    pair,
-                    rate,
-                )
-            self._fee_rates[pair] = rate
-        return self._fee_rates[pair]
-
     # ----------------------------------------------------------------- indicators
     def _quant_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Regime columns (SPEC 3) plus `regime_code` for plotting, under the plugin's names;
@@ -357,51 +286,6 @@ class QuantMixin(
         if row is None or row.regime == UNKNOWN or not row.atr > 0:
             return None
         return row
-
-    # ----------------------------------------------------------------- paper trades
-    def paper_entry_terms(self, pair: str, row: SignalRow, *, is_short: bool) -> PaperTerms | None:
-        """Exit rules and breakeven of a paper trade on `row`: those a real entry gets.
-
-        Same `stop_rules` (a twin's overrides and hyperopt results included), same fee
-        (Freqtrade's), breakeven priced for the size the entry would have been planned
-        with; None where the strategy would not enter (UNKNOWN regime, no ATR, sizing skip).
-        """
-        if row.regime == UNKNOWN or not row.atr > 0 or not row.close > 0:
-            return None
-        settings = self.effective_settings()
-        rules = self.stop_rules(row.regime, settings)
-        if is_short and row.close - rules.k2_TP * row.atr <= 0:
-            return None
-        cost_model = self._cost_model(settings, self._fee_rate(pair, settings))
-        plan = plan_position(
-            balance=self.wallets.get_total_stake_amount() if self.wallets else 0.0,
-            price=row.close,
-            stop_distance=rules.k1_SL * row.atr,
-            volatility_regime=row.volatility_regime,
-            risk_modifier=self.pair_risk_modifier(pair),
-            atr=row.atr,
-            is_short=is_short,
-            config=self.sizing_risk_config(settings),
-            cost_model=cost_model,
-            candle_volume=row.volume,
-            cost_gate=settings.layers.cost_gate,
-        )
-        if plan.skip_reason:
-            logger.debug("No paper trade for %s: %s", pair, plan.skip_reason)
-            return None
-        try:
-            breakeven = cost_model.breakeven_price(
-                row.close,
-                plan.stop_price,
-                plan.size,
-                row.atr,
-                action="SHORT" if is_short else "LONG",
-                candle_volume=row.volume,
-            )
-        except ValueError as error:
-            logger.debug("No breakeven for a paper trade of %s: %s", pair, error)
-            breakeven = None
-        return PaperTerms(rules, breakeven)
 
 
 class QuantStrategy(QuantMixin, quant_layer=True):

@@ -26,6 +26,7 @@ from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import IStrategy
 from pandas import DataFrame
 
+from freqtrade_quant_plugin.adapters.compose.exit_composition import ComposedExits, is_default
 from freqtrade_quant_plugin.adapters.compose.guarded import (
     COMPOSE_PREFIX,
     PROCEDURAL,
@@ -35,21 +36,11 @@ from freqtrade_quant_plugin.adapters.compose.guarded import (
     wrap_overrides,
 )
 from freqtrade_quant_plugin.adapters.entry_sizing import EntrySizing
-from freqtrade_quant_plugin.adapters.exit_callbacks import TAKE_PROFIT, ExitCallbacks
 from freqtrade_quant_plugin.adapters.fail_closed import fail_closed
 from freqtrade_quant_plugin.adapters.fill_records import FillRecords
-from freqtrade_quant_plugin.adapters.live_stops import INITIAL_STOP_REASON, STOP_EXIT_REASONS
-from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE, tighter_stoploss
-
-# custom_exit answers of the plugin that guard mode keeps: a stop the price already passed.
-_GUARD_EXITS = frozenset({INITIAL_STOP_REASON, *STOP_EXIT_REASONS.values()})
 
 
-def _is_default(method: Any, name: str) -> bool:
-    return getattr(method, "__func__", None) is getattr(IStrategy, name)
-
-
-class ComposedCallbacks(IStrategy):
+class ComposedCallbacks(ComposedExits, IStrategy):
     """Freqtrade's callbacks, each composing the plugin's part with the user's."""
 
     def __init_subclass__(cls, quant_layer: bool = False, **kwargs: Any) -> None:
@@ -73,7 +64,7 @@ class ComposedCallbacks(IStrategy):
         """A procedural callback: the plugin's part, then the user's (indicators: after)."""
         if name == "populate_indicators":
             frame = named["dataframe"]
-            if not _is_default(user, name):
+            if not is_default(user, name):
                 frame = user(frame, named["metadata"])
             return self._plugin_part(name, frame, named)
         self._plugin_part(name, None, named)
@@ -203,101 +194,10 @@ class ComposedCallbacks(IStrategy):
         )
 
     def _compose_leverage(self, user: Any, **call: Any) -> float:
-        own = not _is_default(user, "leverage")
+        own = not is_default(user, "leverage")
         wanted = float(user(**call) or 1.0) if own else call["proposed_leverage"]
         answer = EntrySizing.leverage(self, **{**call, "proposed_leverage": wanted})
         return min(answer, max(1.0, wanted)) if own else answer
-
-    # ----------------------------------------------------------------- exits
-    def custom_stoploss(
-        self,
-        pair: str,
-        trade: Trade,
-        current_time: datetime,
-        current_rate: float,
-        current_profit: float,
-        after_fill: bool,
-        **kwargs: Any,
-    ) -> float | None:
-        return self._composed(
-            "custom_stoploss",
-            pair=pair,
-            trade=trade,
-            current_time=current_time,
-            current_rate=current_rate,
-            current_profit=current_profit,
-            after_fill=after_fill,
-            **kwargs,
-        )
-
-    def _compose_custom_stoploss(self, user: Any, **call: Any) -> float | None:
-        user_answer = None
-        if self._quant_user_stoploss and (not call["after_fill"] or self._quant_user_after_fill):
-            user_answer = user(**call)
-        plugin = None
-        if self.quant_exits_mode != NONE:
-            plugin = ExitCallbacks.custom_stoploss(self, **call)
-        trade = call["trade"]
-        return tighter_stoploss(
-            user_answer,
-            plugin,
-            rate=call["current_rate"],
-            leverage=float(trade.leverage or 1.0),
-            is_short=bool(trade.is_short),
-            current_stop=trade.stop_loss,
-        )
-
-    def custom_exit(
-        self,
-        pair: str,
-        trade: Trade,
-        current_time: datetime,
-        current_rate: float,
-        current_profit: float,
-        **kwargs: Any,
-    ) -> str | bool | None:
-        return self._composed(
-            "custom_exit",
-            pair=pair,
-            trade=trade,
-            current_time=current_time,
-            current_rate=current_rate,
-            current_profit=current_profit,
-            **kwargs,
-        )
-
-    def _compose_custom_exit(self, user: Any, **call: Any) -> str | bool | None:
-        if self.quant_exits_mode != NONE:
-            reason = ExitCallbacks.custom_exit(self, **call)
-            if reason and (self.quant_exits_mode == REPLACE or reason in _GUARD_EXITS):
-                return reason
-        return user(**call)
-
-    def custom_exit_price(
-        self,
-        pair: str,
-        trade: Trade,
-        current_time: datetime,
-        proposed_rate: float,
-        current_profit: float,
-        exit_tag: str | None,
-        **kwargs: Any,
-    ) -> float:
-        return self._composed(
-            "custom_exit_price",
-            pair=pair,
-            trade=trade,
-            current_time=current_time,
-            proposed_rate=proposed_rate,
-            current_profit=current_profit,
-            exit_tag=exit_tag,
-            **kwargs,
-        )
-
-    def _compose_custom_exit_price(self, user: Any, **call: Any) -> float:
-        if self.quant_exits_mode == REPLACE and call["exit_tag"] == TAKE_PROFIT:
-            return ExitCallbacks.custom_exit_price(self, **call)
-        return user(**call)
 
     # ----------------------------------------------------------------- fills and adds
     def order_filled(
@@ -328,4 +228,5 @@ class ComposedCallbacks(IStrategy):
         return self._quant_cap_position_add(user(**call), call)
 
 
+mark_layer(ComposedExits)
 mark_layer(ComposedCallbacks)

@@ -63,6 +63,10 @@ class CallGuard(threading.local):
         self.active: set[str] = set()
         self.done: set[str] = set()
 
+    def __reduce__(self) -> tuple[type, tuple]:
+        """Hyperopt pickles the strategy to its workers: each gets a fresh, idle guard."""
+        return (CallGuard, ())
+
     @contextmanager
     def entered(self, name: str) -> Iterator[None]:
         self.active.add(name)

@@ -205,3 +205,32 @@ def test_an_override_calling_super_gets_the_plugins_part_at_that_point(market_da
     strategy.bot_start()
     strategy.bot_loop_start(current_time=candles_time())
     assert seen == [None, candles_time()]  # the plugin's loop start ran once, at super()
+
+
+def test_disabled_pairs_and_stale_candles_refuse_entries_inside_the_strategy(market_datadir):
+    from freqtrade_quant_plugin.adapters.fail_closed import entry_blocks
+
+    module = _module("roi_scalper")
+    asked = []
+
+    class Confirming(module.RoiScalperQuant):
+        def confirm_trade_entry(self, pair, *args, **kwargs):  # the user's own, no super()
+            asked.append(pair)
+            return True
+
+    strategy = Confirming(_config(market_datadir))
+    strategy.dp = DataProvider(_config(market_datadir), _Markets())
+    strategy.bot_start()
+    call = {
+        "order_type": "limit", "amount": 1.0, "rate": 100.0, "time_in_force": "GTC",
+        "current_time": candles_time(), "entry_tag": None, "side": "long",
+    }  # fmt: skip
+    assert strategy.confirm_trade_entry(pair=PAIR, **call) is True and asked == [PAIR]
+    tracker = strategy.pair_performance.tracker
+    tracker.is_enabled = lambda pair: pair != PAIR  # the pair's losing streak disabled it
+    assert strategy.confirm_trade_entry(pair=PAIR, **call) is False
+    assert strategy.confirm_trade_entry(pair="BTC/USDT", **call) is True
+    tracker.is_enabled = lambda pair: True
+    entry_blocks(strategy).block("stale_candles", "its candles are stale", "BTC/USDT")
+    assert strategy.confirm_trade_entry(pair="BTC/USDT", **call) is False
+    assert asked == [PAIR, "BTC/USDT"]  # the user was not asked about refused entries

@@ -21,6 +21,8 @@ from freqtrade_quant_plugin.core.exit_modes import GUARD, NONE, REPLACE
 logger = logging.getLogger(__name__)
 
 REPLACED_ATTRIBUTES = ("minimal_roi", "stoploss", "trailing_stop", "use_custom_stoploss")
+# A static stop this far or farther, with a custom_stoploss, is a backstop, not the stop.
+_FAR_STOP = 0.25
 _CALLBACKS_KEPT = ("custom_stoploss", "custom_exit", "custom_stake_amount", "leverage")
 
 
@@ -73,6 +75,14 @@ def check_exit_settings(strategy: Any) -> None:
             f"use_custom_stoploss=false: quant.exits.mode '{mode}' needs Freqtrade's "
             "custom_stoploss for the plugin's stop: remove the override, or set "
             "quant.exits.mode 'none'"
+        )
+    if mode == NONE and strategy._quant_user_stoploss and abs(strategy.stoploss) >= _FAR_STOP:
+        logger.warning(
+            "%s: quant.exits.mode 'none' sizes each entry to the static stoploss %.2f, while "
+            "custom_stoploss sets the real stop: positions come out small. quant.exits.mode "
+            "'guard' sizes to the tighter ATR stop",
+            type(strategy).__name__,
+            strategy.stoploss,
         )
     own = [name for name in _CALLBACKS_KEPT if user_definition(type(strategy), name)]
     kept = f"; the strategy's own {', '.join(own)} run as well" if own else ""

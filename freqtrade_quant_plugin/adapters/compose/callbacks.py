@@ -137,8 +137,8 @@ class ComposedCallbacks(ComposedExits, IStrategy):
         wanted = user(**call)
         if not wanted or wanted <= 0:
             return 0.0
-        cap = min(float(wanted), call["max_stake"])
-        return EntrySizing.custom_stake_amount(self, **call, strategy_stake=cap)
+        # The user's stake is the ceiling; the available maximum stays Freqtrade's clamp.
+        return EntrySizing.custom_stake_amount(self, **call, strategy_stake=float(wanted))
 
     def confirm_trade_entry(
         self,

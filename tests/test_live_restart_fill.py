@@ -12,8 +12,9 @@ exited as `no_stop_state`.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 from freqtrade.enums import RunMode
 from freqtrade.persistence import Trade
@@ -28,6 +29,7 @@ from live_trade_support import (  # noqa: F401 (fixture)
     started_strategy,
 )
 
+from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
 from freqtrade_quant_plugin.adapters.state_recovery import NO_STOP_STATE
 from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY
 
@@ -42,6 +44,9 @@ def _order_placed_before_the_restart(strategy_class):
     the new trade), then died; the order filled while it was down."""
     first, frame, _ = started_strategy(strategy_class, runmode=RunMode.LIVE, dry_run=False)
     trade = open_trade(first, frame, fill=False)
+    # A bot places its order seconds after the signal candle closed; the restarted bot's
+    # newest analysed candle is then still that signal candle.
+    trade.open_date = trade.open_date + timedelta(seconds=7)
     trade.adjust_stop_loss(trade.open_rate, first.stoploss, initial=True)  # execute_entry
     Trade.commit()
     return trade, frame
@@ -128,3 +133,21 @@ def test_a_trade_its_analysed_candles_cannot_rebuild_exits(strategy_class, caplo
     exits = _loop(restarted, later, trade, now, trade.open_rate)
     assert [e.exit_reason for e in exits] == [NO_STOP_STATE]
     assert "only the static backstop protects it" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("newest", "covered"),
+    [("11:00", True), ("12:00", True), ("10:00", False)],
+)
+def test_the_candles_cover_a_trade_from_its_signal_candle_on(newest, covered):
+    """An order placed at 12:00:07 on 1h candles: its signal candle opened at 11:00."""
+    table = SignalTable()
+    dates = pd.date_range("2024-03-03 08:00", f"2024-03-03 {newest}", freq="1h", tz="UTC")
+    frame = pd.DataFrame({"date": dates, "atr": 1.0, "regime": "NORMAL_VOL"})
+    frame["volatility_regime"] = "NORMAL_VOL"
+    for column in ("open", "high", "low", "close", "volume"):
+        frame[column] = 1.0
+    table.record(PAIR, frame)
+    opened = datetime(2024, 3, 3, 12, 0, 7, tzinfo=UTC)
+    assert table.covers(PAIR, opened, 3600) is covered
+    assert not table.covers("ETH/USDT", opened, 3600)

@@ -120,10 +120,16 @@ class SignalTable:
 
     def covers(self, pair: str, current_time: datetime, timeframe_seconds: int) -> bool:
         """True when the analysed candles reach the signal candle at `current_time`, so
-        `signal_row` answers from them (None there then means: no usable candle)."""
+        `signal_row` answers from them (None there then means: no usable candle).
+
+        The signal candle opens within one timeframe before the cutoff (`signal_row`): a
+        newest candle opening after `cutoff - timeframe` is that candle or a later one.
+        """
         columns = self._pairs.get(pair)
+        if columns is None or not columns.dates.size:
+            return False
         cutoff = int(current_time.timestamp()) - timeframe_seconds
-        return columns is not None and bool(columns.dates.size) and columns.dates[-1] >= cutoff
+        return bool(columns.dates[-1] > cutoff - timeframe_seconds)
 
     def signal_row(
         self, pair: str, current_time: datetime, timeframe_seconds: int

@@ -2,7 +2,8 @@
 
 - custom_stoploss: the user's answer where Freqtrade would have asked for it (their
   `use_custom_stoploss`, and `after_fill` only if their method takes it); the plugin's ATR
-  stop in guard and replace, returned only when it is tighter (core/exit_modes.py);
+  stop in guard and replace, returned only when it is tighter than the user's answer (and,
+  in guard, than the stop in force: the user's static and trailing stops; core/exit_modes.py);
 - custom_exit: the plugin's exits first (replace: take-profit, time exit, fail-closed
   exits; guard: only a stop the price already passed), else the user's;
 - custom_exit_price: the take-profit level for the plugin's take-profit, else the user's.
@@ -61,13 +62,16 @@ class ComposedExits(IStrategy):
         if self.quant_exits_mode != NONE:
             plugin = ExitCallbacks.custom_stoploss(self, **call)
         trade = call["trade"]
+        # In replace the static stop is the plugin's own backstop, not the user's: the plan's
+        # stop may replace it after the fill (wider or tighter), as in QuantStrategy.
+        current = None if self.quant_exits_mode == REPLACE else trade.stop_loss
         return tighter_stoploss(
             user_answer,
             plugin,
             rate=call["current_rate"],
             leverage=float(trade.leverage or 1.0),
             is_short=bool(trade.is_short),
-            current_stop=trade.stop_loss,
+            current_stop=current,
         )
 
     def custom_exit(

@@ -1,17 +1,22 @@
-"""`QuantStrategy`: the Freqtrade strategy base that carries the plugin's core into a bot.
+"""`QuantMixin` and `QuantStrategy`: the plugin inside a Freqtrade strategy.
 
-A user strategy inherits it, calls `super().populate_indicators(...)` first and writes its
-entry signals; the base does the rest. This module holds start-up, settings, indicators
-and paper-trade terms, and composes the callbacks of the other modules (mixins):
+`class MyStrategyQuant(QuantMixin, MyStrategy): pass` adds the plugin to any strategy;
+`QuantStrategy` is QuantMixin for strategies written for the plugin (`quant.exits.mode`
+replace, its columns under their bare names). One code path: this module holds start-up,
+run state and indicators; the layers live in `adapters/compose/`, one module each:
 
-- regime columns on every analysed frame (`RegimeDetector`), recorded per pair as arrays
-  so callbacks look a candle up in O(log n) without pandas;
-- `entry_sizing`: `custom_stake_amount` (risk size, regime multipliers, pair risk
-  modifier, cost gate, dust, exchange minimum) and `leverage`;
-- `fill_records`: `order_filled` fixes the entry's state and SPEC 8 record, completes it
-  on the exit fill;
-- `exit_callbacks`: `custom_stoploss` (initial ATR stop set on the entry fill, breakeven,
-  trailing), `custom_exit` (take_profit, max_duration), `custom_exit_price`.
+- `callbacks`, `exit_composition`, `guarded`: every Freqtrade callback runs the plugin's
+  part with the user's (an override below the plugin is wrapped at class creation);
+- `sizing`: `custom_stake_amount` (risk size, regime multipliers, pair risk modifier, cost
+  gate, dust, exchange minimum; never above the user's stake) and `leverage`;
+- `gates`: the stop an entry is sized to in each exit mode, and the entries refused inside
+  the strategy (disabled pairs, stale candles);
+- `exits`: `custom_stoploss` (initial ATR stop set on the entry fill, breakeven, trailing),
+  `custom_exit` (take_profit, max_duration), `custom_exit_price`;
+- `records`, `position_adds`: the entry state and SPEC 8 record of every fill (adds and
+  partial exits included), one record per trade at its final exit;
+- `settings_layer`, `paper_terms`, `columns`, `exit_mode`: effective settings, paper-trade
+  terms, the plugin's columns, start-up checks of the exit mode.
 
 Every layer follows the switches of `quant.layers` (core/layers.py) through
 `stop_rules`, `sizing_risk_config`, `pair_risk_modifier` and the cost-gate flag, for real
@@ -47,22 +52,22 @@ from freqtrade_quant_plugin.adapters.compose.exit_mode import (
     check_exit_settings,
     raise_startup_candles,
 )
+from freqtrade_quant_plugin.adapters.compose.exits import ExitCallbacks
+from freqtrade_quant_plugin.adapters.compose.gates import LayerTerms
 from freqtrade_quant_plugin.adapters.compose.guarded import accepts, mark_layer, user_definition
-from freqtrade_quant_plugin.adapters.compose.layer_terms import LayerTerms
 from freqtrade_quant_plugin.adapters.compose.paper_terms import PaperTermsLayer
 from freqtrade_quant_plugin.adapters.compose.position_adds import PositionAdds
+from freqtrade_quant_plugin.adapters.compose.records import RECORDED_RUNS, FillRecords
 from freqtrade_quant_plugin.adapters.compose.settings_layer import SettingsLayer
-from freqtrade_quant_plugin.adapters.entry_sizing import EntrySizing, _PendingEntry
+from freqtrade_quant_plugin.adapters.compose.sizing import EntrySizing, _PendingEntry
 from freqtrade_quant_plugin.adapters.entry_summary import EntrySummary
 from freqtrade_quant_plugin.adapters.exchange_facts import (
     static_stoploss_notice,
 )
-from freqtrade_quant_plugin.adapters.exit_callbacks import ExitCallbacks
 from freqtrade_quant_plugin.adapters.fail_closed import (
     blocks_entries_on_failure,
     entry_blocks,
 )
-from freqtrade_quant_plugin.adapters.fill_records import RECORDED_RUNS, FillRecords
 from freqtrade_quant_plugin.adapters.live_stops import (
     PassedStops,
     advise_stop_on_exchange,

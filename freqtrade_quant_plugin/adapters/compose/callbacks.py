@@ -35,9 +35,9 @@ from freqtrade_quant_plugin.adapters.compose.guarded import (
     user_method,
     wrap_overrides,
 )
-from freqtrade_quant_plugin.adapters.entry_sizing import EntrySizing
+from freqtrade_quant_plugin.adapters.compose.records import FillRecords
+from freqtrade_quant_plugin.adapters.compose.sizing import EntrySizing
 from freqtrade_quant_plugin.adapters.fail_closed import fail_closed
-from freqtrade_quant_plugin.adapters.fill_records import FillRecords
 
 
 class ComposedCallbacks(ComposedExits, IStrategy):

@@ -17,7 +17,7 @@ from typing import Any
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy
 
-from freqtrade_quant_plugin.adapters.exit_callbacks import TAKE_PROFIT, ExitCallbacks
+from freqtrade_quant_plugin.adapters.compose.exits import TAKE_PROFIT, ExitCallbacks
 from freqtrade_quant_plugin.adapters.live_stops import INITIAL_STOP_REASON, STOP_EXIT_REASONS
 from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE, tighter_stoploss
 

@@ -1,4 +1,4 @@
-"""Entry sizing and leverage of `QuantStrategy`: the risk-sizing, regime-sizing, pair-risk
+"""Entry sizing and leverage of `QuantMixin`: the risk-sizing, regime-sizing, pair-risk
 and cost-gate layers meet here (SPEC 5).
 
 `custom_stake_amount` sizes each entry from the signal candle's regime and ATR and skips

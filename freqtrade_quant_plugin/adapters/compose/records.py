@@ -1,4 +1,4 @@
-"""Fills of `QuantStrategy`: the entry fill fixes the trade's state (regime, ATR, stop,
+"""Fills of `QuantMixin`: the entry fill fixes the trade's state (regime, ATR, stop,
 target, breakeven, size; `trade_state`) with its SPEC 8 record and log line; the exit fill
 completes the record (costs, MFE/MAE, plugin exit reason) and, in backtests, hands it to
 the `.quant.json` export. A mixin: it reads the strategy base's pending entries and
@@ -17,7 +17,7 @@ from freqtrade.strategy import IStrategy
 
 from freqtrade_quant_plugin.adapters import trade_records
 from freqtrade_quant_plugin.adapters.compose.position_adds import is_final_exit, whole_exit
-from freqtrade_quant_plugin.adapters.entry_sizing import _PendingEntry
+from freqtrade_quant_plugin.adapters.compose.sizing import _PendingEntry
 from freqtrade_quant_plugin.adapters.fail_closed import (
     fail_closed,
 )

@@ -234,3 +234,15 @@ def test_disabled_pairs_and_stale_candles_refuse_entries_inside_the_strategy(mar
     entry_blocks(strategy).block("stale_candles", "its candles are stale", "BTC/USDT")
     assert strategy.confirm_trade_entry(pair="BTC/USDT", **call) is False
     assert asked == [PAIR, "BTC/USDT"]  # the user was not asked about refused entries
+
+
+def test_an_informative_frame_does_not_replace_the_pairs_recorded_candles(market_datadir):
+    module = _module("roi_scalper")
+    strategy = module.RoiScalperQuant(_config(market_datadir))
+    hourly = load_pair_history(pair=PAIR, timeframe="1h", datadir=market_datadir).iloc[:800]
+    daily = load_pair_history(pair=PAIR, timeframe="1d", datadir=market_datadir).iloc[:300]
+    strategy.populate_indicators(hourly.copy(), {"pair": PAIR})
+    recorded = strategy.signal_table.columns(PAIR).dates.copy()
+    out = strategy.populate_indicators(daily.copy(), {"pair": PAIR})  # e.g. a user's own call
+    assert "quant_regime" in out
+    assert (strategy.signal_table.columns(PAIR).dates == recorded).all()

@@ -269,10 +269,18 @@ class QuantMixin(
         """Regime columns (SPEC 3) plus `regime_code` for plotting, under the plugin's names;
         recorded per pair for the callbacks (only for the strategy's own timeframe)."""
         regimes = regime_frame(dataframe, self.effective_settings("regime.").regime)
-        timeframe = metadata.get("timeframe", self.timeframe)
-        if timeframe == self.timeframe and "pair" in metadata:
+        if "pair" in metadata and self._own_timeframe(dataframe, metadata):
             self._signals.record(metadata["pair"], regimes)
         return add_plugin_columns(self, dataframe, regimes, self.quant_column_prefix)
+
+    def _own_timeframe(self, dataframe: DataFrame, metadata: dict) -> bool:
+        """An informative frame (another timeframe) must not replace the pair's candles."""
+        if metadata.get("timeframe", self.timeframe) != self.timeframe:
+            return False
+        if len(dataframe) < 2:
+            return True
+        step = (dataframe["date"].iloc[-1] - dataframe["date"].iloc[-2]).total_seconds()
+        return step == timeframe_to_seconds(self.timeframe)
 
     def advise_entry(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Freqtrade's entry signals, also recorded: paper trades of disabled pairs follow

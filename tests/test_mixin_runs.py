@@ -181,7 +181,7 @@ def test_dry_run_loop_of_a_composed_strategy_in_guard_mode(tmp_path, market_data
         {
             "timeframe": "5m", "max_open_trades": 1, "exchange": {"pair_whitelist": ["BTC/USDT"]},
             "entry_pricing": {"price_side": "other"}, "exit_pricing": {"price_side": "other"},
-            "internals": {"process_throttle_secs": 2}, "quant": {"risk": {"max_cost_in_R": 1.0}},
+            "internals": {"process_throttle_secs": 2}, "quant": {"layers": {"cost_gate": False}},
         },
     )  # fmt: skip
     log_file = tmp_path / "bot.log"

@@ -2,7 +2,7 @@
 
 Run from the repository root: `.venv/bin/python bench/bench_report.py`. Builds a SQLite
 trade DB in Freqtrade's own schema (`init_db`) with 100,000 closed trades over 200 pairs,
-each with the full SPEC 8 record in `trade_custom_data` the way the strategy stores it
+each with the full trade record in `trade_custom_data` the way the strategy stores it
 (about 45 keys a trade, Freqtrade's value encoding), a few pair locks and paper trades.
 Then times the whole command as a user runs it (a fresh process: start-up, imports, read,
 figures, output) for the tables, `--json` and `--html`, and, as the baseline of the same
@@ -179,7 +179,7 @@ def main() -> None:
     lines = [
         "Script: `bench/bench_report.py`. SQLite trade DB in Freqtrade's schema: "
         f"{TRADES:,} closed trades over {len(PAIRS)} pairs, {custom_rows:,} custom-data rows "
-        f"(the full SPEC 8 record per trade), {size_mb:.0f} MB, built in {built:.0f} s; "
+        f"(the full trade record per trade), {size_mb:.0f} MB, built in {built:.0f} s; "
         f"Python {platform.python_version()}, 2 shared CPU cores. Whole command in a fresh "
         f"process, best of {REPEATS}; target under {LIMIT_S:.0f} s. Load average when the "
         f"timing began: {load:.1f} (the machine is shared; the ratios are the stable figure).",

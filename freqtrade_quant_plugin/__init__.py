@@ -2,13 +2,13 @@
 
 The names below are the original design guide's module APIs. They are loaded on first use
 (PEP 562), so that importing the package - which the Freqtrade registration hook does in
-every Python process of the environment - costs nothing until a name is needed.
+every Python process of the environment - costs nothing until a name is needed. For the
+same reason this file imports nothing at start-up (not even typing or importlib).
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 
@@ -38,9 +38,11 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
     where = _EXPORTS[name]
     package = (
         "freqtrade_quant_plugin" if where.startswith("adapters.") else "freqtrade_quant_plugin.core"

@@ -100,13 +100,14 @@ def add_trade(
     profit: float | None = None,
     duration: int = 30,
     r: float | None = None,
-    risk: float | None = None,
+    risk: float | None = 5.0,
     stop: float | None = None,
 ) -> Trade:
     """A spot long opened at T0 + minute; closed `duration` minutes later unless profit is None.
 
     Price move = profit (amount 1, no fees); Freqtrade's initial stop 5 below the entry;
-    `risk` and `stop` are the plugin's risk money and stop, as stored at the entry fill.
+    `risk` and `stop` are the plugin's risk money and stop, as stored at the entry fill
+    (risk=None: a trade the plugin never sized, which the pair tracker does not count).
     """
     open_date = T0 + timedelta(minutes=minute)
     trade = Trade(

@@ -1,4 +1,4 @@
-"""Cost model: the guide's numbers, SPEC 4 invariants as properties, and clear errors."""
+"""Cost model: the guide's numbers, the cost model's invariants as properties, and clear errors."""
 
 from __future__ import annotations
 

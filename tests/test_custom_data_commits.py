@@ -98,7 +98,11 @@ def test_each_fill_commits_once_and_the_readers_find_their_keys(strategy_class, 
         assert row[column] == row[column], column  # not NaN
     tracker = strategy.pair_performance.tracker
     tracker.sync()
-    assert tracker.stats(PAIR).total_R == pytest.approx(row["R"])
+    # The tracker counts net R (realised profit over the recorded risk money), as the
+    # report's tracker_R does; the record's R_multiple is gross.
+    net_r = trade.close_profit_abs / trade.get_custom_data("risk_money")
+    assert tracker.stats(PAIR).total_R == pytest.approx(net_r)
+    assert row["tracker_R"] == pytest.approx(net_r)
 
 
 def test_a_second_write_updates_in_place(strategy_class):

@@ -1,4 +1,4 @@
-"""Enrichment: the guide's values, short-side signs, zero ATR and the SPEC 8 log lines."""
+"""Enrichment: the guide's values, short-side signs, zero ATR and the trade log lines."""
 
 from __future__ import annotations
 

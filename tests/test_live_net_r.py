@@ -2,8 +2,8 @@
 
 Live and dry-run fill prices already carry their slippage. The exit record measures it
 (fill vs the price Freqtrade asked for) instead of subtracting the model a second time;
-was_winner is the net result the pair's statistics count; and the R the tracker falls
-back to never comes from Freqtrade's static backstop (`initial_stop_loss`).
+the pair's statistics count the net result; and the tracker's R never comes from
+Freqtrade's static backstop (`initial_stop_loss`).
 """
 
 from __future__ import annotations
@@ -80,13 +80,13 @@ def test_slippage_in_fills_is_reported_not_subtracted_again():
     assert live["total_costs"] == backtest["total_costs"] == 4.0
 
 
-def test_database_r_falls_back_to_the_plugins_stop_never_the_backstop(tmp_path):
+def test_database_r_is_net_profit_over_risk_money_never_the_backstop(tmp_path):
     open_database(f"sqlite:///{tmp_path / 'trades.sqlite'}")
-    backstop = add_trade("BTC/USDT", 0, profit=-3.0)  # plugin kept no record at all
+    backstop = add_trade("BTC/USDT", 0, profit=-3.0, risk=None)  # plugin kept no record
     backstop.initial_stop_loss = 70.0  # Freqtrade's -30 % static stoploss
-    stored = add_trade("ETH/USDT", 1, stop=98.0)  # the plugin's ATR stop, 2 below entry
+    stored = add_trade("ETH/USDT", 1, risk=2.0)  # the plugin's risk money at the entry fill
     stored.initial_stop_loss = 70.0
     close_trade(stored, -3.0)
     results = {trade.pair: trade.r_multiple for trade in DatabaseTradeFeed().new_closed()}
     assert results["ETH/USDT"] == pytest.approx(-1.5)  # -3 over the plugin's 2
-    assert results["BTC/USDT"] == -1.0  # unknown plugin stop: the sign only, not -3/30
+    assert results["BTC/USDT"] is None  # unknown to the plugin: not counted, not -3/30

@@ -72,7 +72,7 @@ def test_prices_are_plain_decimals(offline_server) -> None:
 
 
 def test_day_and_four_hour_candles_from_hourly_only_data(tmp_path: Path) -> None:
-    """The README promises larger timeframes resampled, also when no file is larger than 1h."""
+    """The docs promise larger timeframes resampled, also when no file is larger than 1h."""
     hourly = pd.DataFrame(
         {
             "date": pd.date_range("2024-01-01", periods=72, freq="1h", tz="UTC"),

@@ -13,7 +13,8 @@ from types import SimpleNamespace
 import pytest
 from freqtrade.enums import RunMode
 from freqtrade.persistence import PairLocks
-from pair_db_support import add_trade, open_database
+from freqtrade.rpc import RPC
+from pair_db_support import T0, add_trade, open_database
 
 from freqtrade_quant_plugin.adapters.pair_locks import (
     LOCK_HORIZON,
@@ -27,16 +28,21 @@ from freqtrade_quant_plugin.adapters.pair_tracker import PairPerformanceTracker
 from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig
+from freqtrade_quant_plugin.report.aggregate import Filters
+from freqtrade_quant_plugin.report.build import build_report
+from freqtrade_quant_plugin.report.load_db import load_database
 
 NOW = datetime(2024, 1, 2, tzinfo=UTC)
 PROTECTIONS = [{"method": "SymbolPerformanceProtection"}]
 
 
 @pytest.fixture
-def database(tmp_path):
-    open_database(f"sqlite:///{tmp_path / 'trades.sqlite'}")
+def database(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'trades.sqlite'}"
+    open_database(url)
     PairLocks.use_db = True
     PairLocks.timeframe = "1h"
+    return url
 
 
 def _plugin_lock(pair: str) -> None:
@@ -130,3 +136,93 @@ def test_bot_loop_reconciles_at_start_up(database):
     hooks = PairPerformanceHooks(strategy, QuantSettings.load(quant, {}))
     hooks.bot_loop_start(NOW)
     assert _active_reasons("ETH/USDT") == []
+
+
+def _hand_unlock(pair: str) -> None:
+    """What Freqtrade's /unlock, DELETE /api/v1/locks/<id> and FreqUI run (its RPC code)."""
+    rpc = SimpleNamespace(_rpc_locks=lambda: {})
+    for lock in PairLocks.get_pair_locks(pair, side=None):
+        RPC._rpc_delete_lock(rpc, lockid=lock.id)
+
+
+def _strategy(quant: dict, dp: _DataProvider) -> SimpleNamespace:
+    return SimpleNamespace(
+        timeframe="1h",
+        can_short=False,
+        config={"trading_mode": "spot", "quant": quant},
+        dp=dp,
+        signal_table=SignalTable(),
+        protections=PROTECTIONS,
+        log_decision=logging.getLogger("quant_strategy").info,
+    )
+
+
+class _RecordingProvider(_DataProvider):
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def send_msg(self, message, *, always_send=False):
+        self.messages.append(message)
+
+    def get_pair_dataframe(self, pair, timeframe):
+        return None  # no candles yet: no paper trade in this test
+
+
+def test_unlock_by_hand_reenables_the_pair_until_a_new_disable(database, caplog):
+    """Issue 16, defect 5: `reconcile_locks` locked the pair again on the next loop, so a
+    person could not override the plugin. Now the unlock re-enables it, is logged and
+    announced, survives a restart, and only a new losing streak locks the pair again."""
+    # Settings of this test only: the process-wide tracker for them starts here.
+    quant = {
+        "symbol_performance": {
+            "consecutive_loss_disable_threshold": 2,
+            "min_trades_for_adjustment": 7,
+        }
+    }
+    now = datetime.now(UTC).replace(microsecond=0)
+    minute = int((now.replace(tzinfo=None) - timedelta(hours=5) - T0).total_seconds() // 60)
+    for step in (0, 60):
+        add_trade("ETH/USDT", minute + step, profit=-1.0)
+    dp = _RecordingProvider()
+    hooks = PairPerformanceHooks(_strategy(quant, dp), QuantSettings.load(quant, {}))
+    hooks.bot_loop_start(now)
+    assert len(_plugin_locks("ETH/USDT", now)) == 1  # disabled and locked
+
+    _hand_unlock("ETH/USDT")
+    with caplog.at_level(logging.INFO):
+        hooks.bot_loop_start(now + timedelta(seconds=5))
+        hooks.bot_loop_start(now + timedelta(seconds=10))
+    assert hooks.tracker.is_enabled("ETH/USDT")
+    assert _plugin_locks("ETH/USDT", now + timedelta(seconds=10)) == []  # not locked again
+    assert "Re-enabling ETH/USDT by hand" in caplog.text
+    assert any("ETH/USDT re-enabled by hand" in message for message in dp.messages)
+    restarted = PairPerformanceTracker(hooks.tracker.config)
+    restarted.sync()
+    assert restarted.is_enabled("ETH/USDT")  # the removed lock row replays the override
+    assert _report_says_enabled(database, hooks.tracker.config)  # and the report agrees
+
+    later = minute + 5 * 60 + 10  # after the unlock
+    add_trade("ETH/USDT", later, profit=-1.0)
+    hooks.bot_loop_start(now + timedelta(minutes=20))
+    assert hooks.tracker.is_enabled("ETH/USDT")  # a fresh streak: one loss is not two
+    add_trade("ETH/USDT", later + 1, profit=-1.0)
+    hooks.bot_loop_start(now + timedelta(minutes=30))
+    assert not hooks.tracker.is_enabled("ETH/USDT")
+    assert len(_plugin_locks("ETH/USDT", now + timedelta(minutes=30))) == 1
+    restarted = PairPerformanceTracker(hooks.tracker.config)
+    restarted.sync()
+    assert restarted.disabled_pairs() == ["ETH/USDT"]
+    assert not _report_says_enabled(database, hooks.tracker.config)
+
+
+def _report_says_enabled(url: str, config: SymbolPerformanceConfig) -> bool:
+    report = build_report(load_database(url), Filters(), config).to_json()
+    return report["pairs"]["ETH/USDT"]["enabled"]
+
+
+def _plugin_locks(pair: str, now: datetime) -> list:
+    return [
+        lock
+        for lock in PairLocks.get_pair_locks(pair, now, side=None)
+        if lock.reason.startswith(LOCK_REASON_PREFIX)
+    ]

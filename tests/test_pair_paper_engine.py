@@ -124,7 +124,8 @@ def run_engine(
     frame: pd.DataFrame, until_hours: int, fake: SimpleNamespace | None = None
 ) -> PairPerformanceHooks:
     fake = fake or strategy(frame)
-    hooks = PairPerformanceHooks(fake, QuantSettings.load(QUANT, {}))
+    # The strategy's record: each losing trade risked 2 (-0.5 R).
+    hooks = PairPerformanceHooks(fake, QuantSettings.load(QUANT, {}), risk_money_of=lambda _: 2.0)
     LocalTrade.bt_trades = [losing_trade(1, 2), losing_trade(2, 4)]  # a fresh backtest run
     PairLocks.locks = []
     PairLocks.lock_pair("ETH/USDT", START + 1000 * HOUR, lock_reason("2 losses"), now=START)

@@ -57,6 +57,7 @@ def test_backtest_leaves_the_live_snapshot_alone(tmp_path, backtest_mode):
     path.write_text(LIVE_SNAPSHOT, encoding="utf-8")
     tracker = PairPerformanceTracker(_config(path))
     tracker.sync()
+    tracker.set_risk_money_lookup(lambda _: 5.0)  # the strategy's record of each trade
     backtest_mode.extend(_backtest_trade(n, "ETH/USDT", n, -1.0) for n in (1, 2, 3))
     tracker.sync()
     assert tracker.disabled_pairs() == ["ETH/USDT"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from freqtrade.persistence import Trade
 from hypothesis import HealthCheck, given, settings
@@ -52,13 +54,13 @@ def win_on_paper(tracker: PairPerformanceTracker, pair: str, minute: int) -> boo
 def test_restart_rebuilds_identical_state(database_url):
     open_database(database_url)
     tracker = PairPerformanceTracker(CONFIG)
-    add_trade("BTC/USDT", 0, profit=-2.0, r=-0.9)  # R stored at exit
-    add_trade("BTC/USDT", 60, profit=-3.0, risk=6.0)  # risk money stored at entry: -0.5 R
-    add_trade("ETH/USDT", 70, profit=4.0, stop=95.0)  # the plugin's stop: 4 / 5 = 0.8 R
+    add_trade("BTC/USDT", 0, profit=-2.0, risk=4.0)  # risk money stored at entry: -0.5 R
+    add_trade("BTC/USDT", 60, profit=-3.0, risk=6.0)  # -0.5 R
+    add_trade("ETH/USDT", 70, profit=4.0)  # the default risk money 5: 0.8 R
     pending = add_trade("SOL/USDT", 80)  # still open at the first sync
     tracker.sync()
     assert tracker.is_enabled("BTC/USDT")
-    assert tracker.stats("BTC/USDT").total_R == pytest.approx(-1.4)
+    assert tracker.stats("BTC/USDT").total_R == pytest.approx(-1.0)
     assert tracker.stats("ETH/USDT").total_R == pytest.approx(0.8)
 
     add_trade("BTC/USDT", 120, profit=-1.0)
@@ -98,6 +100,45 @@ def test_disabled_state_survives_a_restart(database_url):
     assert restarted.disabled_since("XRP/USDT") == tracker.disabled_since("XRP/USDT")
     assert restarted.stats("XRP/USDT").paper_consecutive_wins == 1
     assert win_on_paper(restarted, "XRP/USDT", 400)
+
+
+def test_win_and_r_are_the_same_net_result(database_url):
+    """Issue 16, defect 8: a gross win (R_multiple +0.2 in the exit record) that lost after
+    fees counted as a loss with +0.2 R. Both now come from the realised profit."""
+    open_database(database_url)
+    add_trade("ETH/USDT", 0, profit=-0.5, r=0.2, risk=5.0)
+    add_trade("ETH/USDT", 60, profit=1.5, r=0.35, risk=5.0)
+    tracker = PairPerformanceTracker(CONFIG)
+    tracker.sync()
+    stats = tracker.stats("ETH/USDT")
+    assert (stats.wins, stats.losses) == (1, 1)
+    assert stats.total_R == pytest.approx((-0.5 + 1.5) / 5.0)  # net: -0.1 R and +0.3 R
+
+
+def test_history_without_the_plugins_records_is_not_counted(database_url, caplog):
+    """Issue 16, defect 8: on a first start, a DB full of older trades (no risk money of
+    the plugin) was replayed at +-1 R and disabled pairs on day one."""
+    open_database(database_url)
+    for minute in range(0, 600, 60):
+        add_trade("ETH/USDT", minute, profit=-1.0, risk=None)  # before the plugin
+    add_trade("BTC/USDT", 700, profit=-1.0, risk=None)
+    add_trade("BTC/USDT", 800, profit=2.0)  # the plugin's first trade: counted
+    tracker = PairPerformanceTracker(CONFIG)
+    with caplog.at_level(logging.INFO):
+        tracker.sync()
+    assert tracker.disabled_pairs() == []
+    assert tracker.stats("ETH/USDT").total_trades == 0
+    assert tracker.stats("BTC/USDT").total_trades == 1
+    assert tracker.stats("BTC/USDT").total_R == pytest.approx(0.4)
+    assert (
+        "leaves out 11 closed trades without the plugin's risk record "
+        "(history from before the plugin, or another strategy's): BTC/USDT 1, ETH/USDT 10"
+    ) in caplog.text
+    add_trade("ETH/USDT", 900, profit=-1.0, risk=None)  # while running: logged one by one
+    with caplog.at_level(logging.INFO):
+        tracker.sync()
+    assert "(ETH/USDT) closed without the plugin's risk record: not counted" in caplog.text
+    assert tracker.stats("ETH/USDT").total_trades == 0
 
 
 # Each step: (pair index, profit, R or None, sync afterwards?)

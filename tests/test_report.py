@@ -11,6 +11,7 @@ from report_support import assert_figures
 from rich.console import Console
 
 from freqtrade_quant_plugin.cli import main
+from freqtrade_quant_plugin.core.plugin_locks import HandUnlock
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig
 from freqtrade_quant_plugin.report import aggregate
 from freqtrade_quant_plugin.report.aggregate import Filters
@@ -50,6 +51,7 @@ def _trade(number: int, pair: str, regime: str, r: float, **extra) -> dict:
         "mfe_R": max(r, 0) + 1.0,
         "mae_R": -0.5,
         "exit_reason": "take_profit" if r > 0 else "stop_loss",
+        "risk_money": 10.0,
         **extra,
     }
 
@@ -103,14 +105,22 @@ def test_filters_pair_regime_and_half_open_timerange() -> None:
     assert list(kept["trade_id"]) == [2, 3]  # opened at 4 * DAY: outside
 
 
-def test_trades_without_record_count_for_pair_state_only() -> None:
+def test_pair_state_counts_net_r_and_only_trades_with_risk_money() -> None:
+    """Like the live tracker (issue 16, defect 8): R is the realised profit over the
+    recorded risk money, the same number as the win; a trade without risk money is left
+    out of the pair state (but still listed as a trade without record)."""
     bare = {"trade_id": 9, "pair": "BTC/USDT", "open_ts": 9 * DAY, "close_ts": 9 * DAY + 60,
-            "profit_abs": -2.0, "tracker_R": -0.4}  # fmt: skip
-    report = build_report(_source([*TRADES, bare]), Filters(), SymbolPerformanceConfig())
+            "profit_abs": -2.0, "risk_money": 5.0}  # fmt: skip
+    unsized = {**bare, "trade_id": 10, "close_ts": 10 * DAY, "risk_money": None}
+    report = build_report(_source([*TRADES, bare, unsized]), Filters(), SymbolPerformanceConfig())
     data = report.to_json()
-    assert data["trades"] == 5 and data["trades_without_record"] == 1
+    assert data["trades"] == 5 and data["trades_without_record"] == 2
     assert data["pairs"]["BTC/USDT"]["trades"] == 3
-    assert data["pairs"]["BTC/USDT"]["avg_R"] == pytest.approx((2.0 - 1.0 - 0.4) / 3)
+    # profit after fees / risk 10: 2R - 0.06 and -1R - 0.06; the bare trade -2 / 5.
+    assert data["pairs"]["BTC/USDT"]["avg_R"] == pytest.approx((1.94 - 1.06 - 0.4) / 3)
+    # ETH's 0.05 R gross win lost after fees: a loss at -0.01 R, not a loss at +0.05 R.
+    assert data["pairs"]["ETH/USDT"]["win_rate"] == pytest.approx(1 / 3)
+    assert data["pairs"]["ETH/USDT"]["avg_R"] == pytest.approx((-0.01 - 1.06 + 1.44) / 3)
 
 
 def test_pair_state_disables_and_paper_wins_reenable() -> None:
@@ -129,6 +139,18 @@ def test_pair_state_disables_and_paper_wins_reenable() -> None:
     # A paper result before the disabling close does not count.
     early = [PaperResult(1, "XRP/USDT", DAY, True), PaperResult(2, "XRP/USDT", DAY + 1, True)]
     assert not pair_states(frame, config, paper=early)["XRP/USDT"].enabled
+
+
+def test_pair_state_replays_a_lock_removed_by_hand() -> None:
+    """As the bot does (issue 16, defect 5): a lock a person removed re-enables the pair at
+    that moment, with a fresh losing streak; one removed before the disable changes nothing."""
+    config = SymbolPerformanceConfig(consecutive_loss_disable_threshold=2)
+    frame = build_frame([_trade(n, "XRP/USDT", "RANGING", -1.0) for n in (1, 2, 3)])
+    removed = [HandUnlock(7, "XRP/USDT", 2 * DAY + 7200)]  # after the 2nd loss disabled it
+    state = pair_states(frame, config, paper=None, hand_unlocks=removed)["XRP/USDT"]
+    assert state.enabled and state.consecutive_losses == 1 and state.disabled_since_ts is None
+    early = [HandUnlock(7, "XRP/USDT", DAY)]
+    assert not pair_states(frame, config, paper=None, hand_unlocks=early)["XRP/USDT"].enabled
 
 
 def test_the_plugins_lock_is_recognised_by_its_reason() -> None:
@@ -192,9 +214,9 @@ def test_backtest_without_export_reports_trades_without_record(tmp_path: Path) -
     assert "no plugin records" in source.description
     report = build_report(source, Filters(), SymbolPerformanceConfig()).to_json()
     assert report["trades"] == 0 and report["trades_without_record"] == 1
-    # No record, no risk money, no plugin stop: +1 by the profit's sign, as the tracker
-    # counts it (Freqtrade's own initial stop is the strategy's backstop, never used).
-    assert report["pairs"]["BTC/USDT"]["avg_R"] == pytest.approx(1.0)
+    # No record, no risk money: no R the plugin can vouch for, so, as in the tracker, the
+    # trade does not count for the pair's state (neither +-1 R nor Freqtrade's backstop).
+    assert report["pairs"] == {}
 
 
 def test_cli_names_a_bad_timerange_and_a_missing_result(tmp_path: Path, capsys) -> None:

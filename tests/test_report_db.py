@@ -36,7 +36,7 @@ EPOCH_T0 = int(T0.replace(tzinfo=UTC).timestamp())
 
 
 def _record(trade: Trade, regime: str, profit: float, risk: float, costs: tuple) -> dict:
-    """A SPEC 8 record as the strategy stores it, for a trade that moved `profit`."""
+    """A trade record as the strategy stores it, for a trade that moved `profit`."""
     fees, slippage, funding = costs
     total = fees + slippage + funding
     record = {
@@ -95,7 +95,7 @@ def _build(url: str) -> list[dict]:
             minute += 60
             trade = add_trade(pair, minute, profit=profit)
             records.append(_record(trade, regime, profit, 5.0, (0.1, 0.05 * minute / 60, 0.01)))
-    # No exit record: the tracker's R from the stored stop (CCC) or risk money (DDD).
+    # No exit record: the tracker's R from the risk money stored at entry (CCC 5, DDD 2).
     add_trade("CCC/USDT", minute + 60, profit=-1.0, stop=95.0)
     add_trade("DDD/USDT", minute + 70, profit=-1.0, risk=2.0)
     add_trade("CCC/USDT", minute + 120)  # open
@@ -135,7 +135,7 @@ def test_database_report_figures_and_pair_state(database_url: str) -> None:
         "Symbol performance: disabled"
     ]
     assert pairs["CCC/USDT"]["locks"] == []  # the expired lock is not shown
-    # CCC: 6 closed trades (one without record, R from the plugin's stop: -1/5), 3 wins.
+    # CCC: 6 closed trades (one without record, R from its risk money: -1/5), 3 wins.
     assert pairs["CCC/USDT"]["trades"] == 6
     assert pairs["CCC/USDT"]["win_rate"] == pytest.approx(3 / 6)
     assert pairs["CCC/USDT"]["avg_R"] == pytest.approx((4 - 1 + 2.5 - 0.5 + 3 - 1) / 5 / 6)

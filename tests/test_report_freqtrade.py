@@ -26,6 +26,7 @@ from pathlib import Path
 
 import chromium_support
 import pytest
+from api_support import api_call, api_server_config
 from freqtrade_support import (
     FIVE_MINUTE_PAIRS,
     REPO_ROOT,
@@ -258,6 +259,7 @@ def dry_run(tmp_path_factory, market_datadir) -> Iterator[DryRun]:
         shutil.copy(STRATEGY_FILE, strategies)
         (strategies / "quick_trade_strategy.py").write_text(EVERY_CANDLE_QUICK_EXIT)
         db = root / "trades.sqlite"
+        api = api_server_config()
         config = write_freqtrade_config(
             root / "config.json",
             server.port,
@@ -269,6 +271,7 @@ def dry_run(tmp_path_factory, market_datadir) -> Iterator[DryRun]:
                 "entry_pricing": {"price_side": "other"},
                 "exit_pricing": {"price_side": "other"},
                 "internals": {"process_throttle_secs": 1},
+                "api_server": api,
                 # Entries on 5m candles must pass the cost gate and fit 20 slots of the
                 # wallet: wide stops (k1 4 ATR), small risk, no minimum risk fraction.
                 "dry_run_wallet": 10_000,
@@ -299,14 +302,15 @@ def dry_run(tmp_path_factory, market_datadir) -> Iterator[DryRun]:
             )
             # The bot keeps trading while the report reads its DB.
             while_running = report_json(["--config", config], root)
-            # A loss closed in the bot's last loop may be locked at the next loop's
-            # reconciliation: stop the bot once its locks have caught up with its trades.
-            _wait_for(
-                lambda: (
-                    _disabled_pairs(report_json(["--config", config], root))
-                    == _symbol_performance_locks(db)
-                ),
-                timeout=60,
+            # Freqtrade commits a closed trade, then (order_close_notify -> handle_protections)
+            # the protection's lock, tens of milliseconds later: between the two commits a
+            # reader sees a closed loss without its lock. Stop trading at a loop boundary
+            # (the REST API's /stop takes effect when the running loop is done) so the DB
+            # the tests read holds every close together with its lock.
+            api_call(api, "POST", "stop")
+            stopped = "Changing state from RUNNING to: STOPPED"
+            assert _wait_for(lambda: stopped in log_file.read_text(errors="replace"), 120), (
+                log_file.read_text(errors="replace")[-4000:]
             )
         finally:
             exit_code = interrupt_and_wait(bot)
@@ -353,21 +357,40 @@ def _symbol_performance_locks(db: Path) -> set[str]:
     return {pair for (pair,) in _query(db, sql)}
 
 
+def _symbol_performance_lock_times(db: Path) -> dict[str, float]:
+    """When each active plugin lock was set (Freqtrade stores naive UTC)."""
+    sql = (
+        "SELECT pair, lock_time FROM pairlocks WHERE active = 1 "
+        "AND reason LIKE 'Symbol performance:%'"
+    )
+    return {
+        pair: datetime.fromisoformat(moment).replace(tzinfo=UTC).timestamp()
+        for pair, moment in _query(db, sql)
+    }
+
+
 def _disabled_pairs(report: dict) -> set[str]:
     return {pair for pair, state in report["pairs"].items() if not state["enabled"]}
 
 
 def test_dry_run_pair_state_matches_the_bots_locks(dry_run: DryRun, tmp_path: Path) -> None:
     """A pair the report calls disabled holds the bot's symbol-performance lock, and only
-    such a pair does (the protection locks at the same closes the report replays)."""
+    such a pair does. The lock is the protection's, set when the loss closed (Freqtrade
+    runs protections right after committing the close): not one the lock reconciliation
+    of a later loop had to add, which would mean the protection missed the loss."""
     report = report_json(["--config", dry_run.config], tmp_path)
     locked = _symbol_performance_locks(dry_run.db)
     disabled = _disabled_pairs(report)
     assert disabled  # a loss disables a pair (threshold 1): some pair lost
     assert disabled == locked
+    assert "it had no lock" not in dry_run.log  # reconcile_locks never stood in
+    lock_times = _symbol_performance_lock_times(dry_run.db)
     for pair in disabled:
         state = report["pairs"][pair]
         assert state["disabled_since"] is not None
+        # Within the second of the disabling close (epoch seconds, truncated).
+        since = state["disabled_since"]
+        assert 0 <= lock_times[pair] - since < 2, (pair, lock_times[pair], since)
         assert f"{LOSS_THRESHOLD} consecutive losses" in state["disabled_why"]
         assert any(lock["reason"].startswith("Symbol performance:") for lock in state["locks"])
         assert f"Disabling {pair}" in dry_run.log

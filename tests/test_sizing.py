@@ -1,4 +1,4 @@
-"""Risk sizing (SPEC 5): a stop-out loses the risk money, costs stay within max_cost_in_R."""
+"""Risk sizing: a stop-out loses the risk money, costs stay within max_cost_in_R."""
 
 import dataclasses
 import math

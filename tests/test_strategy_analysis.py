@@ -99,7 +99,7 @@ def _epochs(results: Path) -> list[dict]:
 
 
 def test_hyperopt_result_is_shown_by_hyperopt_show(workspace: Workspace) -> None:
-    # Freqtrade's default job count (-1: every core, worker processes), as in the README.
+    # Freqtrade's default job count (-1: every core, worker processes), as in docs/hyperopt.md.
     output = workspace.run(
         "hyperopt", "--datadir", workspace.datadir, "--strategy", STRATEGY,
         "--hyperopt-loss", "SharpeHyperOptLoss", "--spaces", "sell", "risk",
@@ -208,7 +208,7 @@ def test_lookahead_analysis_finds_no_bias(workspace: Workspace) -> None:
     )  # fmt: skip
     ((row),) = _table_rows(output, "quant_regime_strategy.py")
     assert row[1:3] == [STRATEGY, "No"], row
-    assert int(row[3]) >= 10, row  # signals checked (15 on the real data, see README)
+    assert int(row[3]) >= 10, row  # signals checked (15 on the real data, see docs/evidence.md)
     assert row[4:6] == ["0", "0"] and row[6] == "", row  # no biased signal or indicator
     with export.open() as file:
         (exported,) = list(csv.DictReader(file))

@@ -43,7 +43,7 @@ pytestmark = pytest.mark.freqtrade
 
 STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 SPOT_PAIRS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"]
-SPEC8_KEYS = (
+RECORD_KEYS = (
     "regime_at_entry",
     "sl_distance_dollars",
     "sl_distance_pct",
@@ -295,7 +295,7 @@ def test_export_has_one_complete_record_per_trade(quant_runs, static_1h):
         for record in run.records:
             missing = [
                 k
-                for k in ("pair", "open_date", "close_date", "exit_reason", *SPEC8_KEYS)
+                for k in ("pair", "open_date", "close_date", "exit_reason", *RECORD_KEYS)
                 if k not in record
             ]
             assert not missing, f"{run.name}: {missing} missing in {record}"

@@ -1,6 +1,6 @@
 """Dry-run/live path of QuantStrategy with Freqtrade's real trade DB (in-memory SQLite).
 
-Sizing -> entry fill (state and SPEC 8 entry fields in the trade's custom data) -> a
+Sizing -> entry fill (state and trade record entry fields in the trade's custom data) -> a
 restarted strategy rebuilds the stop from the DB with one query, then serves every later
 callback from its cache -> max-duration exit -> exit fields in the custom data.
 Wallet and market lookups are stubbed: they are Freqtrade's, not what is under test.
@@ -181,4 +181,7 @@ def test_state_survives_restart_and_exit_is_recorded(strategy_class, monkeypatch
     tracker = restarted.pair_performance.tracker
     tracker.sync()  # the closed trade feeds the pair's performance from the DB, with its R
     assert tracker.stats(PAIR).total_trades == 1
-    assert tracker.stats(PAIR).total_R == pytest.approx(trade.get_custom_data("R_multiple"))
+    # The tracker's R is net: realised profit over the risk money recorded at the entry.
+    net_r = trade.close_profit_abs / trade.get_custom_data("risk_money")
+    assert net_r < trade.get_custom_data("R_multiple")
+    assert tracker.stats(PAIR).total_R == pytest.approx(net_r)

@@ -318,9 +318,9 @@ class TestBacktestExport:
 
         module = ModuleType("fake_backtesting")
         module.store_backtest_results = store_backtest_results
-        backtest_export.install(module)
+        backtest_export.install_export(module)
         wrapped = module.store_backtest_results
-        backtest_export.install(module)
+        backtest_export.install_export(module)
         assert module.store_backtest_results is wrapped
 
         trade_records.start_collecting("S")

@@ -69,3 +69,28 @@ def test_backtest_take_profit_needs_the_candle_to_reach_the_target(strategy_clas
     trade.adjust_min_max_rates(state.take_profit_price * 1.01, trade.open_rate)
     assert candle.high < state.take_profit_price
     assert strategy.custom_exit(PAIR, trade, signal_time, candle.high, 0.0) is None
+
+
+def test_backtest_take_profit_with_market_exits_needs_the_open_at_the_target(strategy_class):
+    """With `order_types["exit"]` other than limit, Freqtrade's backtester fills a custom
+    exit at the candle's open (no custom_exit_price): deciding it from the candle's high
+    would sell at the open on a rise the strategy could not know yet."""
+    strategy, frame, _ = started_strategy(strategy_class, runmode=RunMode.BACKTEST)
+    trade = open_trade(strategy, frame)
+    strategy.ft_stoploss_adjust(trade.open_rate, trade, trade.open_date_utc, 0.0, 0, True)
+    state = strategy._trade_state(trade)
+    signal_time = trade.open_date_utc - timedelta(hours=1)
+    columns = strategy._signals.columns(PAIR)
+    index = int(columns.dates.searchsorted(int(signal_time.timestamp())))
+    columns.high[index] = state.take_profit_price * 1.001  # this candle reaches the target
+    candle_open = float(columns.open[index])
+    assert candle_open < state.take_profit_price
+    assert columns.low[index] > trade.stop_loss
+
+    def decide(exit_type: str, rate: float) -> str | None:
+        strategy.order_types = {**strategy.order_types, "exit": exit_type}
+        return strategy.custom_exit(PAIR, trade, signal_time, rate, 0.0)
+
+    assert decide("limit", candle_open) == "take_profit"  # a limit fills at the target
+    assert decide("market", candle_open) is None  # a market exit would fill at the open
+    assert decide("market", state.take_profit_price) == "take_profit"  # opened there

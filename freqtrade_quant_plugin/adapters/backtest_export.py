@@ -1,18 +1,21 @@
-"""Writes the strategies' SPEC 8 records beside Freqtrade's backtest result.
+"""Writes the strategies' trade records beside Freqtrade's backtest result.
 
 Freqtrade has no strategy callback at the end of a backtest and keeps trade custom data
-only in memory. So `install` wraps the `store_backtest_results` name that
+only in memory. So `install_export` wraps the `store_backtest_results` name that
 `freqtrade.optimize.backtesting` calls: once Freqtrade has written
 `backtest-result-<ts>.zip`, the records collected in this process go to
 `backtest-result-<ts>.quant.json`: `{"trades": [one object per trade], "skipped": {reason:
 count}, "summary": {strategy: entry_summary counts}}` (`skipped` adds up every strategy's).
-`show_backtest_results` is wrapped too: the plugin's summary table (entries taken, skipped
-by reason, ...) prints below Freqtrade's report, with or without `--export`.
+`install_summary` wraps `show_backtest_results`: the plugin's summary table (entries
+taken, skipped by reason, ...) prints below Freqtrade's report, with or without `--export`.
+The two are separate hooks (freqtrade_quant_plugin.registration): if one does not fit a
+Freqtrade release, the other still works, and a second call of either changes nothing.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import math
@@ -95,11 +98,12 @@ def _strategy_names(results: Any) -> Any:
         return None
 
 
-def install(backtesting_module: ModuleType) -> None:
-    """Wrap store_backtest_results and show_backtest_results; a second call changes nothing."""
+def install_export(backtesting_module: ModuleType) -> None:
+    """Wrap store_backtest_results: the `.quant.json` is written beside Freqtrade's zip."""
     original: Callable[..., Path] = backtesting_module.store_backtest_results
     if getattr(original, _MARKER, False):
         return
+    _check_results_parameter(original, "stats")
 
     @functools.wraps(original)
     def store_and_export(*args: Any, **kwargs: Any) -> Path:
@@ -113,14 +117,20 @@ def install(backtesting_module: ModuleType) -> None:
 
     setattr(store_and_export, _MARKER, True)
     backtesting_module.store_backtest_results = store_and_export
-    show: Callable[..., Any] | None = getattr(backtesting_module, "show_backtest_results", None)
-    if show is None:
+
+
+def install_summary(backtesting_module: ModuleType) -> None:
+    """Wrap show_backtest_results: the plugin's summary table prints below Freqtrade's."""
+    show: Callable[..., Any] = backtesting_module.show_backtest_results
+    if getattr(show, _MARKER, False):
         return
+    _check_results_parameter(show, "backtest_stats")
 
     @functools.wraps(show)
-    def show_with_summary(config: Any, results: Any, *args: Any, **kwargs: Any) -> Any:
-        shown = show(config, results, *args, **kwargs)
+    def show_with_summary(*args: Any, **kwargs: Any) -> Any:
+        shown = show(*args, **kwargs)
         try:
+            results = args[1] if len(args) > 1 else kwargs.get("backtest_stats")
             summaries = _run_summaries(_strategy_names(results))
             if summaries:
                 entry_summary.print_summary(summaries)
@@ -128,4 +138,15 @@ def install(backtesting_module: ModuleType) -> None:
             logger.exception("Could not print the quant plugin's backtest summary")
         return shown
 
+    setattr(show_with_summary, _MARKER, True)
     backtesting_module.show_backtest_results = show_with_summary
+
+
+def _check_results_parameter(function: Callable[..., Any], name: str) -> None:
+    """The wraps read the run's results as the second argument or as keyword `name`."""
+    parameters = list(inspect.signature(function).parameters.values())
+    if any(parameter.kind is parameter.VAR_POSITIONAL for parameter in parameters[:2]):
+        return
+    if len(parameters) < 2 or parameters[1].name != name:
+        signature = inspect.signature(function)
+        raise TypeError(f"{function.__name__}{signature}: the results are no longer `{name}`")

@@ -12,16 +12,15 @@ different pairs can close out of that order between two calls (Freqtrade holds o
 per pair), and per-pair statistics do not depend on the order across pairs, so the
 incremental state equals a rebuild from the database.
 
-R multiple of a closed trade, first available of:
-1. the `R_multiple` the strategy stored in the trade's custom data at the exit fill;
-2. the price move (close - open) * amount over the `risk_money` stored at the entry fill
-   (backtests: the strategy's own record, since Freqtrade keeps no custom data there);
-3. the price move over the distance to the plugin's stop stored at the entry fill
-   (`stop_loss` in the trade's custom data);
-4. +1 or -1 by the sign of the profit, when the plugin's stop is not known.
-Freqtrade's `initial_stop_loss` is never used: for a trade the plugin has no record of, it
-is the strategy's wide static backstop, and R measured against it would shrink a loss of
-a few percent to a fraction of R.
+What a closed trade counts for (issue 16, defect 8): one number decides both the win and
+the R, so they always agree. R is net: Freqtrade's realised profit (`close_profit_abs`,
+after its fees and funding; live and dry-run the fills also carry the slippage) over the
+risk money the plugin recorded when the entry filled (`risk_money` in the trade's custom
+data; in backtests the strategy's own record, since Freqtrade keeps no custom data there).
+A win is that profit > 0. A trade without the plugin's risk money (history from before the
+plugin, another strategy's trade, a lost record) has no R the plugin can vouch for: it
+gets `r_multiple = None` and the tracker leaves it out (and says so), instead of counting
+it at a made-up +-1 R or against Freqtrade's wide static backstop.
 """
 
 from __future__ import annotations
@@ -38,9 +37,7 @@ from sqlalchemy import or_, select
 
 logger = logging.getLogger(__name__)
 
-R_KEY = "R_multiple"
-RISK_KEY = "risk_money"
-STOP_KEY = "stop_loss"  # the plugin's initial stop, stored with the entry record
+RISK_KEY = "risk_money"  # stored with the plugin's entry record
 _ID_CHUNK = 5000
 
 RiskMoneyLookup = Callable[[Any], float | None]
@@ -51,7 +48,12 @@ class ClosedTrade(NamedTuple):
     pair: str
     closed_at: int  # epoch seconds
     pnl: float  # close_profit_abs: net of fees, in stake currency
-    r_multiple: float
+    r_multiple: float | None  # pnl over the recorded risk money; None: no plugin record
+
+    @property
+    def is_win(self) -> bool:
+        """The same net result as the R: a win is a realised profit after fees."""
+        return self.pnl > 0
 
 
 def epoch(moment: datetime) -> int:
@@ -61,28 +63,11 @@ def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def r_multiple(
-    *,
-    is_short: bool,
-    open_rate: float,
-    close_rate: float | None,
-    amount: float,
-    pnl: float,
-    stop_price: float | None = None,
-    recorded_r: float | None = None,
-    risk_money: float | None = None,
-) -> float:
-    """The trade's result in R by the first source available (see the module docstring)."""
-    if _usable(recorded_r):
-        return float(recorded_r)  # type: ignore[arg-type]
-    sign = -1.0 if is_short else 1.0
-    if _usable(close_rate) and _usable(open_rate):
-        move = (close_rate - open_rate) * sign  # type: ignore[operator]
-        if _usable(risk_money) and risk_money > 0:  # type: ignore[operator]
-            return move * amount / risk_money  # type: ignore[operator]
-        if _usable(stop_price) and stop_price > 0 and stop_price != open_rate:  # type: ignore[operator]
-            return move / abs(open_rate - stop_price)  # type: ignore[operator]
-    return 1.0 if pnl > 0 else -1.0
+def net_r_multiple(pnl: float, risk_money: float | None) -> float | None:
+    """Realised profit after fees over the recorded risk money; None without a record."""
+    if _usable(risk_money) and risk_money > 0 and _usable(pnl):  # type: ignore[operator]
+        return pnl / risk_money  # type: ignore[operator]
+    return None
 
 
 def _usable(value: object) -> bool:
@@ -101,12 +86,8 @@ class DatabaseTradeFeed:
             Trade.id,
             Trade.pair,
             Trade.is_open,
-            Trade.is_short,
             Trade.close_date,
             Trade.close_profit_abs,
-            Trade.open_rate,
-            Trade.close_rate,
-            Trade.amount,
         ).where(or_(Trade.id > self._max_id, Trade.id.in_(sorted(self._open_ids))))
         rows = Trade.session.execute(statement).all()
         still_open: set[int] = set()
@@ -118,43 +99,35 @@ class DatabaseTradeFeed:
             else:
                 closed.append(row)
         self._open_ids = still_open  # an id that vanished (deleted trade) is dropped
-        stored = _stored_values([row.id for row in closed])
+        risk = _risk_money([row.id for row in closed])
         trades = [
             ClosedTrade(
                 trade_id=row.id,
                 pair=row.pair,
                 closed_at=epoch(row.close_date),
                 pnl=float(row.close_profit_abs or 0.0),
-                r_multiple=r_multiple(
-                    is_short=bool(row.is_short),
-                    open_rate=row.open_rate,
-                    close_rate=row.close_rate,
-                    amount=row.amount,
-                    pnl=float(row.close_profit_abs or 0.0),
-                    stop_price=stored.get((row.id, STOP_KEY)),
-                    recorded_r=stored.get((row.id, R_KEY)),
-                    risk_money=stored.get((row.id, RISK_KEY)),
-                ),
+                r_multiple=net_r_multiple(float(row.close_profit_abs or 0.0), risk.get(row.id)),
             )
             for row in closed
         ]
         return sorted(trades, key=lambda trade: (trade.closed_at, trade.trade_id))
 
 
-def _stored_values(trade_ids: Sequence[int]) -> dict[tuple[int, str], float]:
-    """R_multiple, risk_money and the plugin's stop from the custom data table, in a few
-    queries."""
-    values: dict[tuple[int, str], float] = {}
+def _risk_money(trade_ids: Sequence[int]) -> dict[int, float]:
+    """The risk money recorded at each trade's entry fill, in a few queries."""
+    values: dict[int, float] = {}
     for start in range(0, len(trade_ids), _ID_CHUNK):
         chunk = trade_ids[start : start + _ID_CHUNK]
-        statement = select(_CustomData.ft_trade_id, _CustomData.cd_key, _CustomData.cd_value).where(
-            _CustomData.ft_trade_id.in_(chunk), _CustomData.cd_key.in_((R_KEY, RISK_KEY, STOP_KEY))
+        statement = select(_CustomData.ft_trade_id, _CustomData.cd_value).where(
+            _CustomData.ft_trade_id.in_(chunk), _CustomData.cd_key == RISK_KEY
         )
-        for trade_id, key, text in _CustomData.session.execute(statement).all():
+        for trade_id, text in _CustomData.session.execute(statement).all():
             try:
-                values[(trade_id, key)] = float(text)
+                values[trade_id] = float(text)
             except (TypeError, ValueError):
-                logger.warning("Trade %s: custom data %s=%r is not a number", trade_id, key, text)
+                logger.warning(
+                    "Trade %s: custom data %s=%r is not a number", trade_id, RISK_KEY, text
+                )
     return values
 
 
@@ -189,12 +162,5 @@ class BacktestTradeFeed:
             pair=trade.pair,
             closed_at=epoch(trade.close_date),
             pnl=pnl,
-            r_multiple=r_multiple(
-                is_short=trade.is_short,
-                open_rate=trade.open_rate,
-                close_rate=trade.close_rate,
-                amount=trade.amount,
-                pnl=pnl,
-                risk_money=risk,
-            ),
+            r_multiple=net_r_multiple(pnl, risk),
         )

@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from freqtrade_quant_plugin import registration
+
 UNKNOWN_REGIME = "unknown_regime"
 COST_GATE = "cost_gate"
 BELOW_MIN_STAKE = "below_min_stake"
@@ -138,3 +140,6 @@ def print_summary(by_strategy: dict[str, dict[str, Any]]) -> None:
         message = no_trades_message(summary)
         if message:
             console.print(message, soft_wrap=True, markup=False, highlight=False)
+    for module_name, unavailable in registration.missing_hooks():  # said at start-up too
+        line = f"Unavailable: {unavailable}: the plugin's hook into {module_name} did not fit"
+        console.print(line, soft_wrap=True, markup=False, highlight=False)

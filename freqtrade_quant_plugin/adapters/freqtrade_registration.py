@@ -19,9 +19,10 @@ involved has been imported, before any configuration is read:
    files for `class <Name>(`, import that file, check the class derives from IPairList /
    IProtection / IHyperOptLoss).
 
-Each patch first checks the internals it relies on and raises if they changed; the hook
-turns that into a FreqtradeHookError naming the module, so an unsupported Freqtrade
-version stops loudly instead of running without the configured protection.
+Each patch first checks the internals it relies on and raises, before changing anything,
+if they changed; the hook turns that into one warning naming the module and the missing
+piece, and Freqtrade runs on without it (a configuration naming the piece then fails in
+Freqtrade's own schema or resolver).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def install_pairlist_names(constants: ModuleType) -> None:
     """Let the config schema accept the plugin's pairlist names."""
     names = getattr(constants, "AVAILABLE_PAIRLISTS", None)
     if not isinstance(names, list) or "StaticPairList" not in names:
-        raise TypeError(f"AVAILABLE_PAIRLISTS is not the expected list of names: {names!r}")
+        raise TypeError(f"AVAILABLE_PAIRLISTS is a {type(names).__name__}, not the list of names")
     for name in PAIRLIST_NAMES:
         if name not in names:
             names.append(name)

@@ -2,7 +2,7 @@
 
 Freqtrade hands a hyperopt loss the epoch's trades as a dataframe: profit after
 Freqtrade's fees, but neither the money the trade risked nor the plugin's modelled
-slippage and funding. Those live in the strategy's SPEC 8 records (`net_R_multiple` =
+slippage and funding. Those live in the strategy's trade records (`net_R_multiple` =
 (gross P&L - fees - slippage - funding) / risk money at entry), which QuantStrategy collects
 per process during backtests and hyperopt epochs (adapters/trade_records.py). Freqtrade
 computes the loss in the process that just ran the epoch's backtest (a worker with -j > 1),

@@ -11,25 +11,59 @@ on every loop (live and dry-run) and makes the locks follow the tracker: a plugi
 a pair the tracker counts enabled, or any plugin lock once the protection is gone, is
 released (with a warning naming it); a disabled pair without a lock gets one while the
 protection is in use.
+
+A person overrides a disable by removing the lock: Freqtrade's `/unlock` (Telegram),
+`DELETE /api/v1/locks/<id>` (REST, FreqUI) deactivate it and set its end to the moment of
+the unlock. The plugin's own releases keep the end, so a plugin lock that ended long
+before its horizon was removed by hand: `HandUnlockFeed` hands each such lock over once,
+and the tracker re-enables the pair from that moment (see pair_tracker). The lock rows
+stay in Freqtrade's table, so a restart replays the override at the same moment.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from freqtrade.persistence import PairLocks
 from freqtrade.persistence.models import PairLock
+from sqlalchemy import select
 
+from freqtrade_quant_plugin.adapters.closed_trades import epoch
+from freqtrade_quant_plugin.core.plugin_locks import (
+    LOCK_HORIZON,
+    LOCK_REASON_PREFIX,
+    HandUnlock,
+    removed_by_hand,
+)
 from freqtrade_quant_plugin.core.symbol_performance import SymbolStats
 
 logger = logging.getLogger(__name__)
 
 PROTECTION_METHOD = "SymbolPerformanceProtection"
-LOCK_REASON_PREFIX = "Symbol performance: "
-LOCK_HORIZON = timedelta(days=3650)  # "until re-enabled"; lifted by release_pair_lock
+
+
+class HandUnlockFeed:
+    """Plugin locks removed by hand, each handed over once, oldest removal first."""
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+
+    def new(self) -> list[HandUnlock]:
+        columns = (PairLock.id, PairLock.pair, PairLock.reason, PairLock.active)
+        statement = select(*columns, PairLock.lock_time, PairLock.lock_end_time).where(
+            PairLock.active.is_(False), PairLock.reason.startswith(LOCK_REASON_PREFIX)
+        )
+        found = [
+            HandUnlock(row.id, row.pair, epoch(row.lock_end_time))
+            for row in PairLock.session.execute(statement).all()
+            if row.id not in self._seen
+            and removed_by_hand(row.active, row.reason, row.lock_time, row.lock_end_time)
+        ]
+        self._seen.update(item.lock_id for item in found)
+        return sorted(found, key=lambda item: (item.at, item.lock_id))
 
 
 def lock_reason(detail: str) -> str:

@@ -8,10 +8,20 @@ resolved paper trades. Where the trades come from follows Freqtrade's own switch
 `Trade.use_db`: the trade database live and in dry-run, the backtester's trade list in
 backtests (a new backtest run starts from a clean state).
 
-Restart: the first sync in database mode replays every closed trade and every resolved
-paper trade in time order, which reproduces the state the bot had before it stopped
-(per pair, real and paper results alternate strictly: paper trades only run while the
-pair is disabled, and a disabled pair has no real trade).
+Restart: the first sync in database mode replays every closed trade, every resolved
+paper trade and every plugin lock removed by hand in time order, which reproduces the
+state the bot had before it stopped (per pair, real and paper results alternate strictly:
+paper trades only run while the pair is disabled, and a disabled pair has no real trade).
+
+What counts (see closed_trades): a closed trade with the plugin's risk money, at its net
+R, a win when its realised profit is > 0. Trades without that record (a first start on a
+database that holds history from before the plugin, another strategy's trades) are not
+plugin evidence: they are left out and logged, so no pair is disabled on day one by
+losses the plugin never sized.
+
+Manual override: removing a plugin lock by hand (`/unlock`, FreqUI) re-enables the pair
+from that moment with a fresh losing streak; it is logged, announced like the plugin's
+own transitions, and the pair is locked again only once it earns a new disable.
 
 Processes: a tracker holds a lock and, live, the database engine, so it never travels
 between processes. Pickling one (hyperopt sends the strategy and its protections to its
@@ -25,6 +35,7 @@ import dataclasses
 import logging
 import os
 import threading
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -38,8 +49,10 @@ from freqtrade_quant_plugin.adapters.closed_trades import (
     DatabaseTradeFeed,
     RiskMoneyLookup,
 )
+from freqtrade_quant_plugin.adapters.pair_locks import HandUnlockFeed
 from freqtrade_quant_plugin.adapters.paper_store import ClosedPaperTrade, PaperTradeStore
 from freqtrade_quant_plugin.adapters.snapshot_file import snapshot_mode
+from freqtrade_quant_plugin.core.plugin_locks import HandUnlock
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.symbol_performance import (
     SymbolPerformanceConfig,
@@ -53,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 DISABLED = "disabled"
 REENABLED = "re-enabled"
+REENABLED_BY_HAND = "re-enabled by hand"
 DATABASE = "database"
 BACKTEST = "backtest"
 
@@ -97,11 +111,12 @@ class PairPerformanceTracker:
                     self._warned_no_database = True
                 return
             trades = self._feed.new_closed()
+            unlocks = self._unlocks.new() if mode == DATABASE else []
             if not self._replayed:
-                self._replay(trades)
-            elif trades:
-                for trade in trades:
-                    self._apply_trade(trade, announce=True)
+                self._replay(trades, unlocks)
+            elif trades or unlocks:
+                for _, _, _, item in _in_time_order(trades, [], unlocks):
+                    self._apply(item, announce=True)
                 self._save_snapshot()
 
     def record_paper(self, pair: str, at: int, is_win: bool) -> bool:
@@ -111,33 +126,51 @@ class PairPerformanceTracker:
             self._save_snapshot()
             return enabled
 
-    def _replay(self, trades: list[ClosedTrade]) -> None:
+    def _replay(self, trades: list[ClosedTrade], unlocks: list[HandUnlock]) -> None:
         """Rebuild from history in time order; past transitions are not announced again."""
         paper = self.paper_store.closed_trades() if self._mode == DATABASE else []
-        merged: list[tuple[int, int, int, ClosedTrade | ClosedPaperTrade]] = [
-            (trade.closed_at, 0, trade.trade_id, trade) for trade in trades
-        ]
-        merged += [(item.closed_at, 1, item.id, item) for item in paper]
-        merged.sort(key=lambda entry: entry[:3])
-        for _, _, _, item in merged:
-            if isinstance(item, ClosedPaperTrade):
-                self._apply_paper(item.pair, item.closed_at, item.is_win, announce=False)
-            else:
-                self._apply_trade(item, announce=False)
+        for _, _, _, item in _in_time_order(trades, paper, unlocks):
+            self._apply(item, announce=False)
         self._replayed = True
-        if merged:
+        if trades or paper or unlocks:
             logger.info(
-                "Symbol performance rebuilt from %d closed trades and %d paper trades; "
-                "disabled pairs: %s",
+                "Symbol performance rebuilt from %d closed trades, %d paper trades and %d "
+                "locks removed by hand; disabled pairs: %s",
                 len(trades),
                 len(paper),
+                len(unlocks),
                 ", ".join(self.disabled_pairs()) or "none",
             )
             self._save_snapshot()
+        if self._skipped:
+            logger.info(
+                "Symbol performance leaves out %d closed trades without the plugin's risk "
+                "record (history from before the plugin, or another strategy's): %s",
+                self._skipped.total(),
+                ", ".join(f"{pair} {count}" for pair, count in sorted(self._skipped.items())),
+            )
+
+    def _apply(self, item: ClosedTrade | ClosedPaperTrade | HandUnlock, *, announce: bool) -> None:
+        if isinstance(item, ClosedPaperTrade):
+            self._apply_paper(item.pair, item.closed_at, item.is_win, announce=announce)
+        elif isinstance(item, HandUnlock):
+            self._apply_unlock(item, announce=announce)
+        else:
+            self._apply_trade(item, announce=announce)
 
     def _apply_trade(self, trade: ClosedTrade, *, announce: bool) -> None:
+        if trade.r_multiple is None:
+            self._skipped[trade.pair] += 1
+            if announce:
+                logger.info(
+                    "Trade %s (%s) closed without the plugin's risk record: not counted in "
+                    "symbol performance",
+                    trade.trade_id,
+                    trade.pair,
+                )
+            return
         was_enabled = self.manager.should_trade_symbol(trade.pair)
-        stats = self.manager.update_stats(trade.pair, trade.pnl, trade.r_multiple, trade.pnl > 0)
+        stats = self.manager.update_stats(trade.pair, trade.pnl, trade.r_multiple, trade.is_win)
         if was_enabled and not stats.is_enabled:
             self._disabled_at[trade.pair] = trade.closed_at
             if announce:
@@ -146,6 +179,17 @@ class PairPerformanceTracker:
                         trade.pair, DISABLED, trade.closed_at, disable_message(stats, self.config)
                     )
                 )
+
+    def _apply_unlock(self, unlock: HandUnlock, *, announce: bool) -> None:
+        """A person removed the pair's plugin lock: the pair trades again from then on."""
+        if self.manager.should_trade_symbol(unlock.pair):
+            return
+        self.manager.override_disable(unlock.pair)
+        self._disabled_at.pop(unlock.pair, None)
+        self.paper_store.cancel_open(unlock.pair)
+        if announce:
+            message = unlock_message(unlock.pair, self.config)
+            self._events.append(PairEvent(unlock.pair, REENABLED_BY_HAND, unlock.at, message))
 
     def _apply_paper(self, pair: str, at: int, is_win: bool, *, announce: bool) -> bool:
         if self.manager.should_trade_symbol(pair):
@@ -164,6 +208,8 @@ class PairPerformanceTracker:
         self._disabled_at: dict[str, int] = {}
         self._events: list[PairEvent] = []
         self._replayed = mode == BACKTEST  # a backtest starts empty: nothing to replay
+        self._skipped: Counter[str] = Counter()  # closed trades without the risk record
+        self._unlocks = HandUnlockFeed()
         self._feed: DatabaseTradeFeed | BacktestTradeFeed
         if mode == BACKTEST:
             self._feed = BacktestTradeFeed(self.risk_money_of)
@@ -237,6 +283,26 @@ def reenable_message(pair: str, config: SymbolPerformanceConfig) -> str:
         f"{pair} re-enabled after {config.consecutive_win_reenable_threshold} "
         "consecutive paper wins"
     )
+
+
+def unlock_message(pair: str, config: SymbolPerformanceConfig) -> str:
+    return (
+        f"{pair} re-enabled by hand (its lock was removed, e.g. /unlock); "
+        f"{config.consecutive_loss_disable_threshold} new consecutive losses disable it again"
+    )
+
+
+def _in_time_order(
+    trades: list[ClosedTrade], paper: list[ClosedPaperTrade], unlocks: list[HandUnlock]
+) -> list[tuple[int, int, int, ClosedTrade | ClosedPaperTrade | HandUnlock]]:
+    """By time; within a second real trades, then paper trades, then removed locks."""
+    merged: list[tuple[int, int, int, ClosedTrade | ClosedPaperTrade | HandUnlock]] = [
+        (trade.closed_at, 0, trade.trade_id, trade) for trade in trades
+    ]
+    merged += [(item.closed_at, 1, item.id, item) for item in paper]
+    merged += [(item.at, 2, item.lock_id, item) for item in unlocks]
+    merged.sort(key=lambda entry: entry[:3])
+    return merged
 
 
 _trackers: dict[SymbolPerformanceConfig, PairPerformanceTracker] = {}

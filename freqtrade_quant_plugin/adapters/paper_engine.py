@@ -85,7 +85,10 @@ class PaperTradeEngine:
             self._live_analysed.clear()
         cutoff = epoch(current_time) - self._tf_seconds
         live = self._strategy.dp.runmode in _LIVE_MODES
-        for pair in self._tracker.disabled_pairs():
+        disabled = self._tracker.disabled_pairs()
+        for pair in set(self._progress) - set(disabled):  # re-enabled by hand
+            del self._progress[pair]
+        for pair in disabled:
             progress = self._progress.get(pair) or self._start(pair)
             if progress is None:
                 continue

@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 OPEN = "open"
 CLOSED = "closed"
+CANCELLED = "cancelled"  # open when a person re-enabled the pair: it counts for nothing
 
 metadata = MetaData()
 paper_trades = Table(
@@ -138,6 +139,15 @@ class PaperTradeStore:
                     r_multiple=outcome.r_multiple,
                     is_win=outcome.is_win,
                 )
+            )
+
+    def cancel_open(self, pair: str) -> None:
+        """The pair was re-enabled by hand: its open paper trade no longer decides anything."""
+        with self._begin() as connection:
+            connection.execute(
+                update(paper_trades)
+                .where(paper_trades.c.pair == pair, paper_trades.c.status == OPEN)
+                .values(status=CANCELLED)
             )
 
     def open_trades(self) -> list[StoredPaperTrade]:

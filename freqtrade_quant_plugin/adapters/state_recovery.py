@@ -5,7 +5,7 @@ be missing: `order_filled` failed, the bot died between the fill and the write, 
 JSON no longer reads (a field renamed by an upgrade), a forced entry on an UNKNOWN regime.
 Such a trade must never ride on the static backstop. In this order, the plugin:
 
-1. rebuilds the state from the SPEC 8 entry fields stored beside it in the trade DB
+1. rebuilds the state from the trade record's entry fields stored beside it in the trade DB
    (stop, take-profit, ATR, entry regime; the exit rules of that regime), and stores the
    rebuilt state, so the next restart reads it directly;
 2. reruns the entry fill from the signal candle of the trade's open time (the regime and
@@ -54,7 +54,7 @@ def _number(value: Any) -> float | None:
 def state_from_stored_fields(
     trade: Any, rules_for: Callable[[str], StopRules]
 ) -> EntryState | None:
-    """An entry state from the SPEC 8 entry fields in the trade's custom data, if whole."""
+    """An entry state from the trade record's entry fields in the trade's custom data, if whole."""
     fields = {
         key: trade.get_custom_data(key)
         for key in ("stop_loss", "take_profit", "atr", "regime_at_entry")

@@ -13,7 +13,7 @@ run state and indicators; the layers live in `adapters/compose/`, one module eac
   the strategy (disabled pairs, stale candles);
 - `exits`: `custom_stoploss` (initial ATR stop set on the entry fill, breakeven, trailing),
   `custom_exit` (take_profit, max_duration), `custom_exit_price`;
-- `records`, `position_adds`: the entry state and SPEC 8 record of every fill (adds and
+- `records`, `position_adds`: the entry state and trade record of every fill (adds and
   partial exits included), one record per trade at its final exit;
 - `settings_layer`, `paper_terms`, `columns`, `exit_mode`: effective settings, paper-trade
   terms, the plugin's columns, start-up checks of the exit mode.
@@ -24,7 +24,7 @@ entries and paper trades alike; a subclass can declare layers it always runs wit
 (`quant_layers_off`, e.g. the static twin). Decisions are counted for the backtest
 summary (`entry_summary`).
 
-Exit reasons in the SPEC 8 records: take_profit, max_duration, stop_loss (initial stop),
+Exit reasons in the trade records: take_profit, max_duration, stop_loss (initial stop),
 breakeven_stop and trailing_stop (Freqtrade reports both as trailing_stop_loss), or
 Freqtrade's own reason (force_exit, liquidation, ...); `freqtrade_exit_reason` keeps
 Freqtrade's.
@@ -250,7 +250,7 @@ class QuantMixin(
                 self.entry_summary.pairs_reenabled += 1
 
     def _quant_informative_pairs(self) -> list[tuple[str, str]]:
-        """Disabled pairs stay informative: their signals feed paper trades (SPEC 7)."""
+        """Disabled pairs stay informative: their signals feed paper trades."""
         return self.pair_performance.informative_pairs()
 
     def _reset_run_state(self) -> None:
@@ -266,7 +266,7 @@ class QuantMixin(
 
     # ----------------------------------------------------------------- indicators
     def _quant_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        """Regime columns (SPEC 3) plus `regime_code` for plotting, under the plugin's names;
+        """Regime columns plus `regime_code` for plotting, under the plugin's names;
         recorded per pair for the callbacks (only for the strategy's own timeframe)."""
         regimes = regime_frame(dataframe, self.effective_settings("regime.").regime)
         if "pair" in metadata and self._own_timeframe(dataframe, metadata):

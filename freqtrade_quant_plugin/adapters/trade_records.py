@@ -1,4 +1,4 @@
-"""SPEC 8 trade records: built at the entry and exit fills, stored where they survive.
+"""Trade records: built at the entry and exit fills, stored where they survive.
 
 Live and dry-run, the fields go into the trade's custom data (Freqtrade's trade DB), one
 key each so the report and the pair tracker query them and FreqUI lists them: the SPEC 8
@@ -77,7 +77,7 @@ class _TradeWithId(Protocol):
 
 
 def entry_record(state: EntryState) -> dict[str, Any]:
-    """The SPEC 8 entry fields plus the sizing facts behind them."""
+    """The trade record's entry fields plus the sizing facts behind them."""
     record = enrich_trade_entry(
         symbol=state.pair,
         action="SHORT" if state.is_short else "LONG",
@@ -116,7 +116,7 @@ def exit_record(
     duration_hours: float,
     slippage_in_fills: bool = False,
 ) -> dict[str, Any]:
-    """SPEC 8 exit fields; pnl is gross (price move only), costs are itemised beside it.
+    """The trade record's exit fields; pnl is gross (price move only), costs are itemised beside it.
 
     `slippage_in_fills`: the prices are real fills and `slippage` was measured from them
     (live and dry-run), so the net result does not subtract it a second time.

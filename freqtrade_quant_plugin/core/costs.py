@@ -1,4 +1,4 @@
-"""Trading-cost model: fees, slippage, market impact and funding (SPEC section 4).
+"""Trading-cost model: fees, slippage, market impact and funding.
 
 A strategy that ignores costs overstates every R it reports; tight stops on small moves
 are where that bites hardest. The model is deliberately conservative: its own estimates

@@ -1,4 +1,4 @@
-"""Trade records enriched for later analysis, and one readable log line per stage (SPEC 8).
+"""Trade records enriched for later analysis, and one readable log line per stage.
 
 A trade stored as prices only cannot answer "which regime pays?" or "how much of my edge
 goes to costs?". These dicts carry the risk geometry at entry and the result in R at exit;
@@ -96,7 +96,8 @@ def enrich_trade_exit(
     them: it is reported (slippage_estimate is then the measured slippage) and counted in
     total_costs, but not subtracted again from the net result. Backtest fills are ideal,
     so there the modelled slippage is subtracted. was_winner is the sign of that net
-    result, the one the pair's statistics count.
+    result (the pair tracker counts Freqtrade's realised profit over the risk money, the
+    same number live and in dry-run; see adapters/closed_trades.py).
 
     mfe / mae are the most favourable / adverse prices seen; mfe_R / mae_R are their
     distances from entry in R, positive in the trade's favour (so mae_R is usually < 0).

@@ -1,4 +1,4 @@
-"""The exit rules of one regime and their validation (SPEC section 6).
+"""The exit rules of one regime and their validation.
 
 Distances are in ATR of the entry candle, profits in R. A row validates itself, so a bad
 value from a profile, the config or the environment stops the bot before it trades.

@@ -1,4 +1,4 @@
-"""Regime-specific exit parameters with config and environment overrides (SPEC section 6).
+"""Regime-specific exit parameters with config and environment overrides.
 
 A stop that suits a calm market gets hunted in a volatile one, and a take-profit that
 suits a range cuts a trend short; each regime therefore has its own stop (k1 * ATR),

@@ -14,9 +14,9 @@
   breakeven or trailing: the exits of the static twin (every regime layer off).
 
 Why the trend-free tables exist: on the shared real data the trend label does not predict
-continuation on held-out months (README, "A scale-free trend label"), so exits that differ
-by it cannot be expected to help. Which table is the default, and why, is in the README
-("Exit policy") with the walk-forward evidence of bench/defaults_walk_forward.py.
+continuation on held-out months (docs/evidence.md, the trend study), so exits that differ
+by it cannot be expected to help. Which table is the default, and why, is in docs/exits.md
+and docs/evidence.md with the walk-forward evidence of bench/defaults_walk_forward.py.
 """
 
 from __future__ import annotations

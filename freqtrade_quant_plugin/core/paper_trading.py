@@ -1,4 +1,4 @@
-"""Paper trades: what a disabled pair's entry signals would have earned (SPEC section 7).
+"""Paper trades: what a disabled pair's entry signals would have earned.
 
 A disabled pair earns its way back by winning on paper under the exit rules a real trade
 would have had, so the simulation uses the same stop arithmetic as live trades
@@ -7,7 +7,7 @@ target and the regime's time limit. It is fed CLOSED candles one by one and neve
 candle before it has closed, so backtests and live bots get the same answer at the same
 moment, without look-ahead.
 
-Conventions (the README quotes them):
+Conventions:
 - Entry at the close of the signal candle, at the instant that candle closes (a live bot
   has no later price at that moment; in a backtest the next open is that same price up to
   the gap).

@@ -1,4 +1,4 @@
-"""Risk-based position sizing with a cost gate (SPEC section 5).
+"""Risk-based position sizing with a cost gate.
 
 The size is chosen so that a stop-out loses the risk money, no more: risk money is the
 balance times risk_per_trade, scaled by the volatility regime and by the pair's

@@ -1,4 +1,4 @@
-"""Per-pair performance: risk scaling and disabling of pairs that keep losing (SPEC section 7).
+"""Per-pair performance: risk scaling and disabling of pairs that keep losing.
 
 A pair that stopped behaving the way the strategy expects should get less money, and
 after a long losing streak none at all until it proves itself again on paper trades.
@@ -212,6 +212,24 @@ class SymbolPerformanceManager:
             stats.is_enabled = True
             stats.consecutive_losses = 0
             stats.paper_consecutive_wins = 0
+        self._save()
+        return stats
+
+    def override_disable(self, symbol: str) -> SymbolStats:
+        """A person re-enabled a disabled pair: it trades again with a fresh losing streak,
+        so only a new run of `consecutive_loss_disable_threshold` losses disables it."""
+        stats = self._stats.get(symbol)
+        if stats is None or stats.is_enabled:
+            return self.get_stats(symbol)
+        logger.warning(
+            "Re-enabling %s by hand (its symbol-performance lock was removed); %d more "
+            "consecutive losses disable it again",
+            symbol,
+            self.config.consecutive_loss_disable_threshold,
+        )
+        stats.is_enabled = True
+        stats.consecutive_losses = 0
+        stats.paper_consecutive_wins = 0
         self._save()
         return stats
 

@@ -1,6 +1,6 @@
 """`freqtrade-quant report`: what each regime, pair and cost did to the results.
 
-- load_db.py / load_backtest.py: Freqtrade's trades and the plugin's SPEC 8 records, from
+- load_db.py / load_backtest.py: Freqtrade's trades and the plugin's trade records, from
   the trade DB (read-only) or a backtest result with its `.quant.json`, as one trade table
   (trades.py) in a ReportSource (source.py); config_files.py reads Freqtrade configs;
 - aggregate.py (pure pandas) and pair_state.py (the core's SymbolPerformanceManager) compute

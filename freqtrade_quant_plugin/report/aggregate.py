@@ -1,10 +1,10 @@
 """Every figure of the report, computed from the trade table (see trades.py) with pandas.
 
 Pure: no Freqtrade, no I/O, so each figure can be checked against plain numbers.
-Definitions (the README repeats them):
+Definitions (docs/report.md repeats them):
 - a win is a trade with Freqtrade's realised profit > 0 (net of its fees), as in
   Freqtrade's own reports and the plugin's pair tracker;
-- R and net R are the SPEC 8 record's `R_multiple` (price move over the money at risk)
+- R and net R are the trade record's `R_multiple` (price move over the money at risk)
   and `net_R_multiple` (after the modelled fees, slippage and funding);
 - cost in R is the record's `cost_in_R`, total costs / fees / slippage / funding are sums
   in the stake currency;

@@ -61,7 +61,9 @@ def build_report(
     """Figures of the filtered trades; pair states from every trade (they are the pairs'
     current state, whatever the filter), shown for the filtered pairs."""
     trades = filters.apply(source.trades)
-    states = pair_states(source.trades, performance, source.paper, source.locks)
+    states = pair_states(
+        source.trades, performance, source.paper, source.locks, source.hand_unlocks
+    )
     narrowed = filters.pairs or filters.regimes or filters.start_ts or filters.stop_ts
     shown = set(trades["pair"]) | (set(filters.pairs) & set(states)) if narrowed else set(states)
     return Report(

@@ -1,7 +1,7 @@
 """A Freqtrade backtest result (`backtest-result-<ts>.zip`) with the plugin's `.quant.json`.
 
 The zip holds Freqtrade's trades (realised profit, dates, exit reason) and the run's config;
-the `.quant.json` beside it holds the plugin's SPEC 8 record of each trade, written by
+the `.quant.json` beside it holds the plugin's trade record of each trade, written by
 adapters/backtest_export.py. Records are matched to Freqtrade's trades by pair and open date.
 The export is a list of records, or an object with them under "trades" and the refused
 entries under "skipped" ({reason: count}, or {strategy: {reason: count}}); the plugin's
@@ -92,8 +92,6 @@ def load_backtest(path: Path, strategy: str | None = None) -> ReportSource:
 
 
 def _freqtrade_columns(trade: dict[str, Any], trade_id: int) -> dict[str, Any]:
-    from freqtrade_quant_plugin.adapters.closed_trades import r_multiple
-
     profit = float(trade.get("profit_abs") or 0.0)
     return {
         "trade_id": trade_id,
@@ -103,13 +101,6 @@ def _freqtrade_columns(trade: dict[str, Any], trade_id: int) -> dict[str, Any]:
         "close_ts": int(trade["close_timestamp"]) // 1000,
         "profit_abs": profit,
         "freqtrade_exit_reason": trade.get("exit_reason") or "",
-        "tracker_R": r_multiple(
-            is_short=bool(trade.get("is_short")),
-            open_rate=trade.get("open_rate"),
-            close_rate=trade.get("close_rate"),
-            amount=trade.get("amount"),
-            pnl=profit,
-        ),
     }
 
 

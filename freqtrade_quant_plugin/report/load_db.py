@@ -1,4 +1,4 @@
-"""Closed trades, their SPEC 8 records, pair locks and paper trades from Freqtrade's trade DB.
+"""Closed trades, their trade records, pair locks and paper trades from Freqtrade's trade DB.
 
 Read-only (see readonly_db.py), in one short transaction.
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
+from freqtrade_quant_plugin.core.plugin_locks import LOCK_REASON_PREFIX, HandUnlock, removed_by_hand
 from freqtrade_quant_plugin.report.pair_state import Lock, PaperResult
 from freqtrade_quant_plugin.report.readonly_db import (
     TradeDatabaseError,
@@ -44,9 +44,6 @@ from freqtrade_quant_plugin.report.trades import (
 
 logger = logging.getLogger(__name__)
 
-RISK_KEY = "risk_money"  # entry-record keys the pair tracker falls back on
-STOP_KEY = "stop_loss"
-_ID_CHUNK = 5000
 
 _SEPARATOR = "\x1f"  # ASCII unit separator: between the values of one key (SQLite)
 
@@ -64,14 +61,11 @@ def load_database(db_url: str, now: datetime | None = None) -> ReportSource:
             has_custom_data = "trade_custom_data" in tables
             if has_custom_data and not frame.empty:
                 frame = frame.join(_records(connection), on="trade_id", how="left")
-            bare = _unrecorded(frame)
-            ids = [int(i) for i in bare["trade_id"]]
-            facts = _entry_facts(connection, ids) if has_custom_data and ids else {}
-            frame["tracker_R"] = _tracker_r(bare, facts).reindex(frame.index)
             open_count = connection.execute(
                 select(func.count()).where(trades_table.c.is_open.is_(True))
             ).scalar_one()
             locks = _locks(connection, now) if "pairlocks" in tables else []
+            unlocks = _hand_unlocks(connection) if "pairlocks" in tables else []
             paper = _paper(connection) if "quant_paper_trades" in tables else []
     except TradeDatabaseError:
         raise
@@ -87,6 +81,7 @@ def load_database(db_url: str, now: datetime | None = None) -> ReportSource:
         kind="database",
         paper=paper,
         locks=locks,
+        hand_unlocks=unlocks,
         open_trades=int(open_count),
     )
 
@@ -114,64 +109,6 @@ def _closed_trades(connection: Connection) -> pd.DataFrame:
     frame["close_ts"] = _epoch_seconds(frame["close_date"])
     frame["profit_abs"] = pd.to_numeric(frame["profit_abs"], errors="coerce").fillna(0.0)
     return frame.drop(columns=["open_date", "close_date"])
-
-
-def _unrecorded(frame: pd.DataFrame) -> pd.DataFrame:
-    """Closed trades without the plugin's exit record (no R_multiple)."""
-    recorded = frame.get(RECORD_COLUMNS["R"])
-    if recorded is None:
-        return frame
-    return frame.loc[pd.to_numeric(recorded, errors="coerce").isna()]
-
-
-def _entry_facts(connection: Connection, trade_ids: list[int]) -> dict[tuple[int, str], float]:
-    """risk_money and the plugin's stop stored at the entry fill, for the given trades."""
-    c = custom_data_table.c
-    facts: dict[tuple[int, str], float] = {}
-    for start in range(0, len(trade_ids), _ID_CHUNK):
-        rows = connection.execute(
-            select(c.ft_trade_id, c.cd_key, c.cd_value).where(
-                c.ft_trade_id.in_(trade_ids[start : start + _ID_CHUNK]),
-                c.cd_key.in_((RISK_KEY, STOP_KEY)),
-            )
-        ).all()
-        for trade_id, key, value in rows:
-            number = _number(value)
-            if number is not None:
-                facts[(trade_id, key)] = number
-    return facts
-
-
-def _tracker_r(bare: pd.DataFrame, facts: dict[tuple[int, str], float]) -> pd.Series:
-    """R as the pair tracker counts a trade without the exit record (see closed_trades.py:
-    stored risk money, else the plugin's stored stop, else +-1; never Freqtrade's
-    initial_stop_loss, the strategy's wide backstop)."""
-    if bare.empty:
-        return pd.Series(dtype=float)
-    # Imported only when needed: it loads Freqtrade's persistence models (about a second).
-    from freqtrade_quant_plugin.adapters.closed_trades import r_multiple
-
-    values = [
-        r_multiple(
-            is_short=bool(short),
-            open_rate=_number(open_rate),
-            close_rate=_number(close_rate),
-            amount=_number(amount),
-            pnl=float(pnl),
-            risk_money=facts.get((trade_id, RISK_KEY)),
-            stop_price=facts.get((trade_id, STOP_KEY)),
-        )
-        for trade_id, short, open_rate, close_rate, amount, pnl in zip(
-            bare["trade_id"],
-            bare["is_short"],
-            bare["open_rate"],
-            bare["close_rate"],
-            bare["amount"],
-            bare["profit_abs"],
-            strict=True,
-        )
-    ]
-    return pd.Series(values, index=bare.index, dtype=float)
 
 
 def _records(connection: Connection) -> pd.DataFrame:
@@ -250,16 +187,31 @@ def _paper(connection: Connection) -> list[PaperResult]:
     ]
 
 
+def _hand_unlocks(connection: Connection) -> list[HandUnlock]:
+    """Plugin locks a person removed (see core/plugin_locks.py), oldest removal first."""
+    c = locks_table.c
+    rows = connection.execute(
+        select(c.id, c.pair, c.reason, c.active, c.lock_time, c.lock_end_time).where(
+            c.active.is_(False), c.reason.startswith(LOCK_REASON_PREFIX)
+        )
+    ).all()
+    starts = _epoch_seconds(pd.Series([row.lock_time for row in rows], dtype=object))
+    ends = _epoch_seconds(pd.Series([row.lock_end_time for row in rows], dtype=object))
+    found = [
+        HandUnlock(int(row.id), row.pair, int(end))
+        for row, start, end in zip(rows, starts, ends, strict=True)
+        if removed_by_hand(False, row.reason, _moment(start), _moment(end))
+    ]
+    return sorted(found, key=lambda item: (item.at, item.lock_id))
+
+
+def _moment(epoch_seconds: int) -> datetime:
+    return datetime.fromtimestamp(int(epoch_seconds), tz=UTC)
+
+
 def _epoch_seconds(values: pd.Series) -> pd.Series:
     """Naive UTC dates (text or datetime) to epoch seconds, vectorised."""
     if values.empty:
         return pd.Series([], dtype="int64")
     moments = pd.to_datetime(values, utc=True, format="ISO8601")
     return (moments - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
-
-
-def _number(value: Any) -> float | None:
-    try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError):
-        return None

@@ -2,8 +2,10 @@
 
 The closed trades (and, from a trade DB, the resolved paper trades) are replayed in time
 order through the core's SymbolPerformanceManager, exactly as the running bot's tracker
-rebuilds itself after a restart, so the report shows the state the bot has now. A backtest
-result holds no paper trades: there a pair's state is the one its real trades alone give.
+rebuilds itself after a restart, so the report shows the state the bot has now: plugin
+locks a person removed (`/unlock`) re-enable their pair at that moment, as in the bot. A
+backtest result holds no paper trades: there a pair's state is the one its real trades
+alone give.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from freqtrade_quant_plugin.core import symbol_performance
+from freqtrade_quant_plugin.core.plugin_locks import HandUnlock
 from freqtrade_quant_plugin.core.symbol_performance import (
     SymbolPerformanceConfig,
     SymbolPerformanceManager,
@@ -62,15 +65,16 @@ def pair_states(
     config: SymbolPerformanceConfig,
     paper: Sequence[PaperResult] | None,
     locks: Sequence[Lock] = (),
+    hand_unlocks: Sequence[HandUnlock] = (),
 ) -> dict[str, PairState]:
     """State per pair after replaying every closed trade and paper result in close order.
 
-    A win is Freqtrade's realised profit > 0, R the tracker's R (see closed_trades.py), as
-    in the live tracker.
+    As in the live tracker (adapters/closed_trades.py): a trade counts with the plugin's
+    risk money only, at net R (realised profit / risk money), a win when that profit > 0.
     """
     manager = SymbolPerformanceManager(config, persistence_file=None)
     disabled: dict[str, tuple[int, str]] = {}
-    events = _events(trades, paper or ())
+    events = _events(trades, paper or (), hand_unlocks)
     with _quiet(symbol_performance.logger):
         for _, kind, _, pair, payload in events:
             if kind == 0:
@@ -84,6 +88,10 @@ def pair_states(
                         f"over {stats.total_trades} trades)"
                     )
                     disabled[pair] = (closed_ts, why)
+            elif kind == 2:
+                if not manager.should_trade_symbol(pair):
+                    manager.override_disable(pair)
+                    disabled.pop(pair, None)
             elif (
                 not manager.should_trade_symbol(pair)
                 and manager.record_paper_trade(pair, payload).is_enabled
@@ -113,8 +121,11 @@ def pair_states(
     return states
 
 
-def _events(trades: pd.DataFrame, paper: Sequence[PaperResult]) -> list[tuple]:
-    """(time, 0 = real / 1 = paper, id, pair, payload) sorted like the live tracker's replay."""
+def _events(
+    trades: pd.DataFrame, paper: Sequence[PaperResult], unlocks: Sequence[HandUnlock]
+) -> list[tuple]:
+    """(time, 0 = real / 1 = paper / 2 = removed lock, id, pair, payload), sorted like the
+    live tracker's replay."""
     real = zip(
         trades["close_ts"].tolist(),
         trades["trade_id"].tolist(),
@@ -124,10 +135,12 @@ def _events(trades: pd.DataFrame, paper: Sequence[PaperResult]) -> list[tuple]:
         strict=True,
     )
     events: list[tuple] = [
-        (ts, 0, trade_id, pair, (ts, pnl, r if r == r else (1.0 if pnl > 0 else -1.0)))
+        (ts, 0, trade_id, pair, (ts, pnl, r))
         for ts, trade_id, pair, pnl, r in real
+        if r == r  # NaN: no risk record, not counted
     ]
     events += [(item.closed_ts, 1, item.id, item.pair, item.is_win) for item in paper]
+    events += [(item.at, 2, item.lock_id, item.pair, None) for item in unlocks]
     events.sort(key=lambda event: event[:3])
     return events
 

@@ -55,9 +55,11 @@ custom_data_table = Table(
 locks_table = Table(
     "pairlocks",
     _metadata,
+    Column("id", Integer),
     Column("pair", String),
     Column("side", String),
     Column("reason", String),
+    Column("lock_time"),
     Column("lock_end_time"),
     Column("active", Boolean),
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from freqtrade_quant_plugin.core.plugin_locks import HandUnlock
 from freqtrade_quant_plugin.report.pair_state import Lock, PaperResult
 
 
@@ -19,5 +20,6 @@ class ReportSource:
     skipped: dict[str, int] = field(default_factory=dict)  # refused entries by reason
     paper: list[PaperResult] | None = None  # None: the source holds no paper trades
     locks: list[Lock] = field(default_factory=list)
+    hand_unlocks: list[HandUnlock] = field(default_factory=list)  # overrides, see pair_state
     open_trades: int = 0
     config: Mapping[str, Any] | None = None  # the run's own Freqtrade config, when stored

@@ -1,4 +1,4 @@
-"""The report's one trade table: Freqtrade's closed trades joined with the SPEC 8 records.
+"""The report's one trade table: Freqtrade's closed trades joined with the plugin's trade records.
 
 Both sources (trade DB, backtest result) are turned into this shape, so every figure is
 computed by the same code whatever the trades came from. One row per closed trade;
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# Column -> SPEC 8 record key (None: filled by the loader from Freqtrade's own trade).
+# Column -> trade record key (None: filled by the loader from Freqtrade's own trade).
 RECORD_COLUMNS: dict[str, str] = {
     "regime": "regime_at_entry",
     "R": "R_multiple",
@@ -28,6 +28,7 @@ RECORD_COLUMNS: dict[str, str] = {
     "mfe_R": "mfe_R",
     "mae_R": "mae_R",
     "exit_reason": "exit_reason",
+    "risk_money": "risk_money",  # entry record: what the pair tracker divides by
 }
 TEXT_COLUMNS = ("regime", "exit_reason")
 NUMBER_COLUMNS = tuple(name for name in RECORD_COLUMNS if name not in TEXT_COLUMNS)
@@ -44,7 +45,7 @@ TRADE_COLUMNS = (
     "open_ts",  # epoch seconds
     "close_ts",
     "profit_abs",  # Freqtrade's realised profit (net of its fees), stake currency
-    "tracker_R",  # R as the pair tracker counts it (see adapters/closed_trades.py)
+    "tracker_R",  # R as the pair tracker counts it: profit_abs / risk_money, else NaN
     "freqtrade_exit_reason",
 )
 COLUMNS = (*TRADE_COLUMNS, *RECORD_COLUMNS, "has_record")
@@ -65,12 +66,14 @@ def finish_frame(frame: pd.DataFrame) -> pd.DataFrame:
             frame[column] = np.nan
     for column in NUMBER_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    for column in ("profit_abs", "tracker_R"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    frame["profit_abs"] = pd.to_numeric(frame["profit_abs"], errors="coerce").astype(float)
     for column in ("open_ts", "close_ts", "trade_id"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
     frame["has_record"] = frame["R"].notna()
-    frame["tracker_R"] = frame["R"].where(frame["has_record"], frame["tracker_R"])
+    # The pair tracker's R (see adapters/closed_trades.py): net, by the same number as the
+    # win, and only for trades with the plugin's risk money.
+    risk = frame["risk_money"]
+    frame["tracker_R"] = (frame["profit_abs"] / risk).where(risk > 0)
     frame["regime"] = frame["regime"].where(frame["regime"].notna(), NO_REGIME).astype(str)
     frame["regime"] = frame["regime"].where(frame["has_record"], NO_REGIME)
     for column in ("exit_reason", "freqtrade_exit_reason", "pair"):

@@ -116,7 +116,7 @@ class QuantRegimeStrategy(QuantStrategy):
     # Covers the regime detector (ATR 14 + a 500-candle percentile window) and EMA(50).
     startup_candle_count = 520
     # Locks a pair disabled by its losing streak (live, and backtests run with
-    # --enable-protections); paper wins lift the lock (SPEC 7).
+    # --enable-protections); paper wins lift the lock.
     protections: ClassVar[list[dict[str, Any]]] = [{"method": "SymbolPerformanceProtection"}]
 
     plot_config: ClassVar[dict[str, Any]] = {

@@ -1,5 +1,5 @@
 """Exit callbacks of `QuantMixin`: the stop stages (initial, breakeven, trailing), the
-take-profit and the time exit (SPEC 6), read from the state fixed at the entry fill.
+take-profit and the time exit, read from the state fixed at the entry fill.
 
 `custom_stoploss` moves the stop to the level `core.stop_levels` allows (only ever tighter);
 `custom_exit` gives "take_profit" at k2 * ATR and "max_duration" (never with the time_exit
@@ -163,8 +163,14 @@ class ExitCallbacks(IStrategy):
         sign = -1.0 if state.is_short else 1.0
         # The target counts only while the price is there: live the current rate, in a
         # backtest this candle's range (an earlier touch, `max_rate`, is history: a limit
-        # at the target would then sit above the market).
-        candle = self._signals.candle_at(pair, current_time) if self._is_simulated else None
+        # at the target would then sit above the market). The range only with limit exits:
+        # the backtester fills those at the target within the candle; any other exit type
+        # it fills at the candle's open, where a high reached later is not known yet.
+        candle = (
+            self._signals.candle_at(pair, current_time)
+            if self._is_simulated and self.order_types.get("exit") == "limit"
+            else None
+        )
         reached = current_rate
         if candle is not None:
             reached = candle.low if state.is_short else candle.high

@@ -1,4 +1,4 @@
-"""Paper trades of disabled pairs take the terms a real entry would get (SPEC 7)."""
+"""Paper trades of disabled pairs take the terms a real entry would get."""
 
 from __future__ import annotations
 

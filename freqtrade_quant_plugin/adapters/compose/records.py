@@ -1,5 +1,5 @@
 """Fills of `QuantMixin`: the entry fill fixes the trade's state (regime, ATR, stop,
-target, breakeven, size; `trade_state`) with its SPEC 8 record and log line; the exit fill
+target, breakeven, size; `trade_state`) with its trade record and log line; the exit fill
 completes the record (costs, MFE/MAE, plugin exit reason) and, in backtests, hands it to
 the `.quant.json` export. A mixin: it reads the strategy base's pending entries and
 settings. Entries filled are counted in the backtest summary.
@@ -27,7 +27,7 @@ from freqtrade_quant_plugin.core.enrichment import format_trade_log_message
 
 logger = logging.getLogger(__name__)
 
-# Runs whose SPEC 8 records are collected in memory: the backtest export, NetRHyperOptLoss.
+# Runs whose trade records are collected in memory: the backtest export, NetRHyperOptLoss.
 RECORDED_RUNS = (RunMode.BACKTEST, RunMode.HYPEROPT)
 
 

@@ -64,7 +64,7 @@ class SettingsLayer(IStrategy):
         return layered_risk_config(settings)
 
     def pair_risk_modifier(self, pair: str) -> float:
-        """The pair's performance-based risk scale (SPEC 7); 1.0 with the layer off."""
+        """The pair's performance-based risk scale; 1.0 with the layer off."""
         if not self.quant_settings.layers.pair_risk_modifier:
             return 1.0
         return self.pair_performance.risk_modifier(pair)

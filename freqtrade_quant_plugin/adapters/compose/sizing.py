@@ -1,5 +1,5 @@
 """Entry sizing and leverage of `QuantMixin`: the risk-sizing, regime-sizing, pair-risk
-and cost-gate layers meet here (SPEC 5).
+and cost-gate layers meet here.
 
 `custom_stake_amount` sizes each entry from the signal candle's regime and ATR and skips
 it (stake 0, logged, counted in the backtest summary) on an UNKNOWN regime, a cost-gate

@@ -1,4 +1,4 @@
-"""Pairlist filter: drops pairs that symbol performance has disabled (SPEC section 7).
+"""Pairlist filter: drops pairs that symbol performance has disabled.
 
 Configure after the pairlist generator, e.g.
 `"pairlists": [{"method": "StaticPairList"}, {"method": "SymbolPerformanceFilter"}]`.
@@ -25,6 +25,11 @@ class SymbolPerformanceFilter(IPairList):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._tracker = get_tracker(self._config)
+
+    @property
+    def needstickers(self) -> bool:
+        """No tickers: the decision reads the trade DB (abstract before Freqtrade 2026.3)."""
+        return False
 
     def short_desc(self) -> str:
         return f"{self.name} - Removing pairs disabled by symbol performance."

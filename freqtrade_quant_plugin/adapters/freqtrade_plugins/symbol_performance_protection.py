@@ -1,4 +1,4 @@
-"""Protection: locks a pair once symbol performance disables it (SPEC section 7).
+"""Protection: locks a pair once symbol performance disables it.
 
 Add it to the strategy's `protections` (Freqtrade reads protections from the strategy):
 `[{"method": "SymbolPerformanceProtection"}]`. It works live, in dry-run and in backtests
@@ -17,6 +17,7 @@ from freqtrade.constants import Config, LongShort
 from freqtrade.exceptions import OperationalException
 from freqtrade.plugins.protections import IProtection, ProtectionReturn
 
+from freqtrade_quant_plugin.adapters.freqtrade_compat import STARTING_BALANCE_UNKNOWN
 from freqtrade_quant_plugin.adapters.pair_locks import LOCK_HORIZON, lock_detail, lock_reason
 from freqtrade_quant_plugin.adapters.pair_tracker import get_tracker
 
@@ -49,13 +50,21 @@ class SymbolPerformanceProtection(IProtection):
             "paper wins re-enable it."
         )
 
+    # starting_balance: not passed before Freqtrade 2026.2 (see adapters/freqtrade_compat.py)
     def global_stop(
-        self, date_now: datetime, side: LongShort, starting_balance: float
+        self,
+        date_now: datetime,
+        side: LongShort,
+        starting_balance: float = STARTING_BALANCE_UNKNOWN,
     ) -> ProtectionReturn | None:
         return None
 
     def stop_per_pair(
-        self, pair: str, date_now: datetime, side: LongShort, starting_balance: float
+        self,
+        pair: str,
+        date_now: datetime,
+        side: LongShort,
+        starting_balance: float = STARTING_BALANCE_UNKNOWN,
     ) -> ProtectionReturn | None:
         self._tracker.sync()
         if self._tracker.is_enabled(pair):

@@ -1,0 +1,37 @@
+"""Freqtrade's REST API for tests of a running bot: its config block and plain HTTP calls
+(the standard library only; the server listens on 127.0.0.1 and a free port)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.request
+from typing import Any
+
+from pair_db_support import _free_port
+
+USER, PASSWORD = "quant", "rest-api-test"
+
+
+def api_server_config() -> dict[str, Any]:
+    """The `api_server` block of a config, on a free loopback port."""
+    return {
+        "enabled": True,
+        "listen_ip_address": "127.0.0.1",
+        "listen_port": _free_port(),
+        "username": USER,
+        "password": PASSWORD,
+        "jwt_secret_key": "a-test-secret-of-at-least-32-characters",
+        "ws_token": "rest-api-test-token",
+        "CORS_origins": [],
+    }
+
+
+def api_call(api: dict[str, Any], method: str, path: str) -> Any:
+    """`method /api/v1/<path>` with basic auth; the decoded JSON answer."""
+    url = f"http://127.0.0.1:{api['listen_port']}/api/v1/{path}"
+    request = urllib.request.Request(url, method=method)
+    token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    request.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())

@@ -129,6 +129,13 @@ def test_replace_mode_refuses_use_exit_signal_false_at_start(market_datadir):
         strategy = module.NoExitSignalQuant(_config(market_datadir, {"exits": {"mode": mode}}))
         strategy.dp = DataProvider(_config(market_datadir), _Markets())
         strategy.bot_start()
+    # ... except guard live with the stop on the exchange (its passed-stop exit is custom_exit)
+    live = _config(market_datadir, {"exits": {"mode": "guard"}}) | {"dry_run": False}
+    strategy = module.NoExitSignalQuant(live)
+    strategy.order_types = {**strategy.order_types, "stoploss_on_exchange": True}
+    strategy.dp = DataProvider(_config(market_datadir), _Markets())
+    with pytest.raises(OperationalException, match=r"^use_exit_signal=false: .*stoploss_on"):
+        strategy.bot_start()
 
 
 def test_overrides_below_the_plugin_are_wrapped_so_the_plugin_still_runs(market_datadir):

@@ -70,6 +70,14 @@ def check_exit_settings(strategy: Any) -> None:
             "'replace' would lose its take-profit, time exit and fail-closed exits: set "
             "use_exit_signal true, or quant.exits.mode 'guard' or 'none'"
         )
+    signals = getattr(strategy, "use_exit_signal", True)
+    if mode == GUARD and not signals and strategy._stop_on_exchange_live:
+        raise OperationalException(
+            "use_exit_signal=false: with stoploss_on_exchange live, quant.exits.mode "
+            "'guard' exits a trade whose price passed the plugin's stop through "
+            "custom_exit, which Freqtrade then never calls: set use_exit_signal true, or "
+            "quant.exits.mode 'none'"
+        )
     if mode != NONE and not strategy.use_custom_stoploss:
         raise OperationalException(
             f"use_custom_stoploss=false: quant.exits.mode '{mode}' needs Freqtrade's "

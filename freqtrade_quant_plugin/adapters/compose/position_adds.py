@@ -6,7 +6,8 @@ stop in force stays within the entry's plan, or refused when nothing fits:
     money at the stop after the add = amount * |avg - stop| + add * |rate - stop|
     add <= (planned_risk_money - amount * |avg - stop|) / |rate - stop|
 
-(Freqtrade never moves a stop down for an add: the stop stays where it stood.) Each filled
+(Freqtrade never moves a stop down for an add: the stop stays where it stood.) In futures an
+add is also refused when the averaged position would liquidate before that stop. Each filled
 add updates the trade's entry state: average price, size, risk money, breakeven and target
 (`_quant_entry_added`). A partial exit books its share; the record is written once, when the
 last of the position is sold (`is_final_exit`), from all exit fills together (`whole_exit`),
@@ -115,7 +116,30 @@ class PositionAdds(IStrategy):
                 state.planned_risk_money,
             )
             stake = most
+        if leverage > 1.0 and not self._add_keeps_stop_before_liquidation(trade, stake, rate, stop):
+            return None
         return (stake, tag) if isinstance(answer, tuple) else stake
+
+    def _add_keeps_stop_before_liquidation(
+        self, trade: Trade, stake: float, rate: float, stop: float
+    ) -> bool:
+        """Futures: after the add, the averaged position's stop still lies before liquidation."""
+        leverage = float(trade.leverage or 1.0)
+        added = stake * leverage / rate
+        amount = float(trade.amount) + added
+        average = (float(trade.amount) * float(trade.open_rate) + added * rate) / amount
+        safe = self._safe_leverage(trade.pair, abs(average - stop) / average, amount * average)
+        if leverage <= safe:
+            return True
+        self.log_decision(
+            "%s: add refused: at leverage %.2f the averaged position would liquidate before its "
+            "stop %.8g (safe %.2f)",
+            trade.pair,
+            leverage,
+            stop,
+            safe,
+        )
+        return False
 
     def _quant_entry_added(self, trade: Trade, order: Order) -> None:
         """An add filled: average price, size, risk money, breakeven and target follow it."""

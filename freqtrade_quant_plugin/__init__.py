@@ -31,6 +31,8 @@ _EXPORTS = {
     "SymbolPerformanceManager": "symbol_performance",
     "SymbolStats": "symbol_performance",
     "QuantConfigError": "validation",
+    "QuantMixin": "adapters.strategy",
+    "QuantStrategy": "adapters.strategy",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -41,5 +43,9 @@ def __getattr__(name: str) -> "Any":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    module = importlib.import_module(f"freqtrade_quant_plugin.core.{_EXPORTS[name]}")
+    where = _EXPORTS[name]
+    package = (
+        "freqtrade_quant_plugin" if where.startswith("adapters.") else "freqtrade_quant_plugin.core"
+    )
+    module = importlib.import_module(f"{package}.{where}")
     return getattr(module, name)

@@ -63,9 +63,13 @@ def user_config(path: Path, port: int, layers: dict | None = None) -> Path:
 
 
 def run_compare(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_compare_in(cwd, STRATEGY_PATH, *args)
+
+
+def run_compare_in(cwd: Path, strategy_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "freqtrade_quant_plugin.cli", "compare",
-         "--strategy-path", str(STRATEGY_PATH), "-j", "2", *args],
+         "--strategy-path", str(strategy_path), "-j", "2", *args],
         cwd=cwd, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 

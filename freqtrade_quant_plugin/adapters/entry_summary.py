@@ -22,6 +22,7 @@ LEVERAGE = "leverage"
 DUST = "dust"
 INVALID_STOP = "invalid_stop"
 STALE_DATA = "stale_data"
+PAIR_DISABLED = "pair_disabled"
 ERROR = "error"
 
 # reason -> how the table names it
@@ -33,6 +34,7 @@ REASON_LABELS: dict[str, str] = {
     DUST: "dust (below min_risk_fraction)",
     INVALID_STOP: "no valid stop or target",
     STALE_DATA: "stale data",
+    PAIR_DISABLED: "pair disabled (losing streak)",
     ERROR: "errors (failed closed)",
 }
 

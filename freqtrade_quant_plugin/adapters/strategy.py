@@ -1,17 +1,22 @@
-"""`QuantStrategy`: the Freqtrade strategy base that carries the plugin's core into a bot.
+"""`QuantMixin` and `QuantStrategy`: the plugin inside a Freqtrade strategy.
 
-A user strategy inherits it, calls `super().populate_indicators(...)` first and writes its
-entry signals; the base does the rest. This module holds start-up, settings, indicators
-and paper-trade terms, and composes the callbacks of the other modules (mixins):
+`class MyStrategyQuant(QuantMixin, MyStrategy): pass` adds the plugin to any strategy;
+`QuantStrategy` is QuantMixin for strategies written for the plugin (`quant.exits.mode`
+replace, its columns under their bare names). One code path: this module holds start-up,
+run state and indicators; the layers live in `adapters/compose/`, one module each:
 
-- regime columns on every analysed frame (`RegimeDetector`), recorded per pair as arrays
-  so callbacks look a candle up in O(log n) without pandas;
-- `entry_sizing`: `custom_stake_amount` (risk size, regime multipliers, pair risk
-  modifier, cost gate, dust, exchange minimum) and `leverage`;
-- `fill_records`: `order_filled` fixes the entry's state and trade record, completes it
-  on the exit fill;
-- `exit_callbacks`: `custom_stoploss` (initial ATR stop set on the entry fill, breakeven,
-  trailing), `custom_exit` (take_profit, max_duration), `custom_exit_price`.
+- `callbacks`, `exit_composition`, `guarded`: every Freqtrade callback runs the plugin's
+  part with the user's (an override below the plugin is wrapped at class creation);
+- `sizing`: `custom_stake_amount` (risk size, regime multipliers, pair risk modifier, cost
+  gate, dust, exchange minimum; never above the user's stake) and `leverage`;
+- `gates`: the stop an entry is sized to in each exit mode, and the entries refused inside
+  the strategy (disabled pairs, stale candles);
+- `exits`: `custom_stoploss` (initial ATR stop set on the entry fill, breakeven, trailing),
+  `custom_exit` (take_profit, max_duration), `custom_exit_price`;
+- `records`, `position_adds`: the entry state and trade record of every fill (adds and
+  partial exits included), one record per trade at its final exit;
+- `settings_layer`, `paper_terms`, `columns`, `exit_mode`: effective settings, paper-trade
+  terms, the plugin's columns, start-up checks of the exit mode.
 
 Every layer follows the switches of `quant.layers` (core/layers.py) through
 `stop_rules`, `sizing_risk_config`, `pair_risk_modifier` and the cost-gate flag, for real
@@ -33,27 +38,36 @@ import os
 from datetime import datetime
 from typing import Any, ClassVar
 
-import numpy as np
 from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_seconds
-from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy
 from pandas import DataFrame
 
 from freqtrade_quant_plugin.adapters import entry_summary, trade_records
-from freqtrade_quant_plugin.adapters.entry_sizing import EntrySizing, _PendingEntry
+from freqtrade_quant_plugin.adapters.compose.callbacks import ComposedCallbacks
+from freqtrade_quant_plugin.adapters.compose.columns import add_plugin_columns, regime_frame
+from freqtrade_quant_plugin.adapters.compose.exit_mode import (
+    apply_exit_mode,
+    check_exit_settings,
+    raise_startup_candles,
+)
+from freqtrade_quant_plugin.adapters.compose.exits import ExitCallbacks
+from freqtrade_quant_plugin.adapters.compose.gates import LayerTerms
+from freqtrade_quant_plugin.adapters.compose.guarded import accepts, mark_layer, user_definition
+from freqtrade_quant_plugin.adapters.compose.paper_terms import PaperTermsLayer
+from freqtrade_quant_plugin.adapters.compose.position_adds import PositionAdds
+from freqtrade_quant_plugin.adapters.compose.records import RECORDED_RUNS, FillRecords
+from freqtrade_quant_plugin.adapters.compose.settings_layer import SettingsLayer
+from freqtrade_quant_plugin.adapters.compose.sizing import EntrySizing, _PendingEntry
 from freqtrade_quant_plugin.adapters.entry_summary import EntrySummary
 from freqtrade_quant_plugin.adapters.exchange_facts import (
-    freqtrade_fee_rate,
     static_stoploss_notice,
 )
-from freqtrade_quant_plugin.adapters.exit_callbacks import ExitCallbacks
 from freqtrade_quant_plugin.adapters.fail_closed import (
     blocks_entries_on_failure,
     entry_blocks,
 )
-from freqtrade_quant_plugin.adapters.fill_records import RECORDED_RUNS, FillRecords
 from freqtrade_quant_plugin.adapters.live_stops import (
     PassedStops,
     advise_stop_on_exchange,
@@ -62,8 +76,6 @@ from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHook
 from freqtrade_quant_plugin.adapters.pair_tracker import DISABLED, REENABLED
 from freqtrade_quant_plugin.adapters.parameters import (
     Tunable,
-    apply_overrides,
-    chosen_overrides,
     explicit_setting_paths,
 )
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
@@ -71,50 +83,55 @@ from freqtrade_quant_plugin.adapters.staleness import StaleCandles, newest_close
 from freqtrade_quant_plugin.adapters.state_recovery import StateRecovery
 from freqtrade_quant_plugin.adapters.trade_state import TradeStateCache
 from freqtrade_quant_plugin.core.costs import CostConfig, CostModel
-from freqtrade_quant_plugin.core.layered_rules import layered_risk_config, layered_stop_rules
-from freqtrade_quant_plugin.core.paper_trading import PaperTerms
-from freqtrade_quant_plugin.core.regime import REGIMES, UNKNOWN, RegimeDetector
+from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE
+from freqtrade_quant_plugin.core.regime import UNKNOWN
 from freqtrade_quant_plugin.core.settings import QuantSettings
-from freqtrade_quant_plugin.core.sizing import (
-    RiskConfig,
-    plan_position,
-)
-from freqtrade_quant_plugin.core.stop_levels import (
-    StopRules,
-)
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 
 logger = logging.getLogger(__name__)
 
-# regime -> the number plotted in the `regime_code` column (UNKNOWN is -1)
-REGIME_CODES: dict[str, int] = {regime: code for code, regime in enumerate(REGIMES)}
+for _layer in (
+    SettingsLayer,
+    PaperTermsLayer,
+    LayerTerms,
+    PositionAdds,
+    FillRecords,
+    ExitCallbacks,
+    EntrySizing,
+):
+    mark_layer(_layer)
 
 
 # The layer mixins subclass IStrategy, not object: Freqtrade's hyperopt registers the module of
 # every base class up to IStrategy to be pickled by value, and reaching `object` would register
 # builtins (endless recursion when the strategy is sent to the `-j` workers).
-class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
-    """Base class: regime detection, risk sizing, regime exits and trade enrichment."""
+class QuantMixin(
+    ComposedCallbacks,
+    SettingsLayer,
+    PaperTermsLayer,
+    LayerTerms,
+    PositionAdds,
+    FillRecords,
+    ExitCallbacks,
+    EntrySizing,
+    IStrategy,
+    quant_layer=True,
+):
+    """The plugin, added to any strategy: `class MyStrategyQuant(QuantMixin, MyStrategy): pass`.
 
-    INTERFACE_VERSION = 3
-    use_custom_stoploss = True
-    # A wide backstop only: the ATR stop replaces it as soon as the entry fills (the
-    # after-fill custom_stoploss may set it wider or tighter). Kept wide: it is the stop of
-    # a trade whose state waits for candles after a restart, and a later plugin stop can
-    # only tighten it. Its cost: Freqtrade's minimum stake reserves 1.5x for it
-    # (exchange_facts.static_stoploss_notice).
-    stoploss = -0.30
-    # Exits come from the regime rules (custom_exit / custom_stoploss), not from ROI.
-    minimal_roi: ClassVar[dict[str, float]] = {"0": 100.0}
-    trailing_stop = False
-    process_only_new_candles = True
-    order_types: ClassVar[dict[str, Any]] = {
-        "entry": "limit",
-        "exit": "limit",
-        "stoploss": "market",
-        "stoploss_on_exchange": False,
-    }
-    # Futures leverage the strategy wants; `leverage()` lowers it when the stop needs it.
+    Sizing, gates and records by default (`quant.exits.mode` none); the user's indicators,
+    signals, stake, exits and callbacks stay in force (adapters/compose).
+    """
+
+    # What `quant.exits.mode` is when the settings do not say (core/exit_modes.py).
+    quant_exits_default: ClassVar[str] = NONE
+    # Prefix of the plugin's columns in the analysed frame: a strategy written without the
+    # plugin may have its own `atr` or `regime`, which the plugin must not overwrite.
+    quant_column_prefix: ClassVar[str] = "quant_"
+    # A strategy that does not know the plugin gets the startup candles the detector needs;
+    # a plugin strategy (QuantStrategy) declares them and is refused when they are too few.
+    quant_raise_startup: ClassVar[bool] = True
+    # Futures leverage wanted when the strategy's own `leverage()` does not say.
     target_leverage: float = 1.0
     # Hyperopt parameters that stand for settings: attribute name -> setting path
     # (see adapters/parameters.py for the precedence).
@@ -132,11 +149,21 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
                 layers = settings.layers.without(*self.quant_layers_off)
                 settings = dataclasses.replace(settings, layers=layers)
             self.quant_settings = settings
+            if self.quant_raise_startup:
+                raise_startup_candles(self, config, settings.regime.startup_candles)
             startup = config.get("startup_candle_count", self.startup_candle_count)
             self.quant_settings.check_startup_candles(startup, type(self).__name__)
         except QuantConfigError as error:
             # OperationalException: Freqtrade exits 0 on its own ConfigurationError.
             raise OperationalException(str(error)) from error
+        own_stoploss = user_definition(type(self), "custom_stoploss")
+        # The user's custom_stoploss runs only where Freqtrade would have run it.
+        self._quant_user_stoploss = bool(self.use_custom_stoploss) and own_stoploss is not None
+        self._quant_user_after_fill = own_stoploss is not None and accepts(
+            own_stoploss[1], "after_fill"
+        )
+        self.quant_exits_mode = settings.exits.resolve(self.quant_exits_default)
+        apply_exit_mode(self, self.quant_exits_mode, QuantStrategy)
         self._explicit_paths = explicit_setting_paths(section, os.environ)
         self._warned_overrides: set[str] = set()
         self._effective: dict[str, tuple[tuple[Tunable, ...], QuantSettings]] = {}
@@ -184,7 +211,8 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
         """Skips, clamps and trade lines: INFO for a bot, DEBUG (shown with -v) in backtests."""
         logger.log(logging.DEBUG if self._is_simulated else logging.INFO, message, *args)
 
-    def bot_start(self, **kwargs: Any) -> None:
+    def _quant_bot_start(self) -> None:
+        """The plugin's start-up: checks, stale-data watch, run state, pair hooks."""
         needed = self.quant_settings.regime.startup_candles
         if self.startup_candle_count < needed:
             raise OperationalException(
@@ -200,9 +228,10 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
             logger.info(static_stoploss_notice(self.stoploss))
         self._reset_run_state()
         self.pair_performance = PairPerformanceHooks(self, self.quant_settings, self._risk_money)
+        check_exit_settings(self)
 
     @blocks_entries_on_failure
-    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
+    def _quant_bot_loop_start(self, current_time: datetime) -> None:
         # A new run (trade ids start again at 1): hyperopt reruns backtests on the same
         # object (time goes backwards) or on a fresh copy in a worker process (first loop).
         # A bot's one run began at bot_start: what its start-up learnt (fills Freqtrade
@@ -220,7 +249,7 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
             elif event.kind == REENABLED:
                 self.entry_summary.pairs_reenabled += 1
 
-    def informative_pairs(self) -> list[tuple[str, str]]:
+    def _quant_informative_pairs(self) -> list[tuple[str, str]]:
         """Disabled pairs stay informative: their signals feed paper trades."""
         return self.pair_performance.informative_pairs()
 
@@ -235,87 +264,23 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
             trade_records.start_collecting(self.get_strategy_name())
             self.entry_summary = entry_summary.start(self.get_strategy_name())
 
-    # ----------------------------------------------------------------- settings
-    def effective_settings(self, section: str = "") -> QuantSettings:
-        """The settings with hyperopt parameters applied (memoised on their values).
-
-        `section` limits which parameters are read, e.g. "regime." in populate_indicators:
-        Freqtrade warns about every optimised parameter read while hyperopt computes
-        indicators, and only the regime ones belong there.
-        """
-        tunables = tuple(
-            Tunable(name, path, getattr(self, name).value, self._from_hyperopt_result(name))
-            for name, path in self.quant_parameters.items()
-            if path.startswith(section)
-        )
-        cached = self._effective.get(section)
-        if cached is None or cached[0] != tunables:
-            overrides = chosen_overrides(tunables, self._explicit_paths, self._warned_overrides)
-            cached = (tunables, apply_overrides(self.quant_settings, overrides))
-            self._effective[section] = cached
-        return cached[1]
-
-    def _from_hyperopt_result(self, name: str) -> bool:
-        parameter = getattr(self, name)
-        space = parameter.space or ""
-        from_file = name in self._ft_params_from_file.get(space, {})
-        from_strategy_dict = name in (getattr(self, f"{space}_params", None) or {})
-        running = bool(getattr(parameter, "in_space", False) and parameter.optimize)
-        return from_file or from_strategy_dict or running
-
-    def stop_rules(self, regime: str, settings: QuantSettings) -> StopRules:
-        """Exit rules of a trade entered in `regime`, as the layer switches leave them."""
-        return layered_stop_rules(settings, regime)
-
-    def sizing_risk_config(self, settings: QuantSettings) -> RiskConfig:
-        """Risk settings used for sizing; regime multipliers 1.0 with regime_sizing off."""
-        return layered_risk_config(settings)
-
-    def pair_risk_modifier(self, pair: str) -> float:
-        """The pair's performance-based risk scale; 1.0 with the layer off."""
-        if not self.quant_settings.layers.pair_risk_modifier:
-            return 1.0
-        return self.pair_performance.risk_modifier(pair)
-
-    def _risk_money(self, trade: Trade) -> float | None:
-        """Risk money a backtest trade was sized with (Freqtrade keeps no custom data there)."""
-        state = self._states.get(trade, use_database=False)
-        return None if state is None else state.risk_money
-
-    def _cost_model(self, settings: QuantSettings, fee_rate: float) -> CostModel:
-        explicit_fees = {"costs.taker_fee_rate", "costs.maker_fee_rate"} & self._explicit_paths
-        costs = settings.costs
-        if not explicit_fees:
-            costs = dataclasses.replace(costs, taker_fee_rate=fee_rate, maker_fee_rate=fee_rate)
-        if costs not in self._cost_models:
-            self._cost_models[costs] = CostModel(costs)
-        return self._cost_models[costs]
-
-    def _fee_rate(self, pair: str, settings: QuantSettings) -> float:
-        if pair not in self._fee_rates:
-            rate = freqtrade_fee_rate(self.config, self.dp.market(pair))
-            if rate is None:
-                rate = settings.costs.taker_fee_rate
-                logger.warning(
-                    "%s: Freqtrade's fee is unknown (no config fee, no market fee): the cost "
-                    "model uses taker_fee_rate %.4f",
-                    pair,
-                    rate,
-                )
-            self._fee_rates[pair] = rate
-        return self._fee_rates[pair]
-
     # ----------------------------------------------------------------- indicators
-    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        """Regime columns plus `regime_code` for plotting; subclasses call super()."""
-        RegimeDetector(self.effective_settings("regime.").regime).detect(dataframe)
-        labels = dataframe["regime"].to_numpy(dtype=object)
-        codes = np.full(labels.shape[0], -1, dtype=np.int8)
-        for regime, code in REGIME_CODES.items():
-            codes[labels == regime] = code
-        dataframe["regime_code"] = codes
-        self._signals.record(metadata["pair"], dataframe)
-        return dataframe
+    def _quant_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """Regime columns plus `regime_code` for plotting, under the plugin's names;
+        recorded per pair for the callbacks (only for the strategy's own timeframe)."""
+        regimes = regime_frame(dataframe, self.effective_settings("regime.").regime)
+        if "pair" in metadata and self._own_timeframe(dataframe, metadata):
+            self._signals.record(metadata["pair"], regimes)
+        return add_plugin_columns(self, dataframe, regimes, self.quant_column_prefix)
+
+    def _own_timeframe(self, dataframe: DataFrame, metadata: dict) -> bool:
+        """An informative frame (another timeframe) must not replace the pair's candles."""
+        if metadata.get("timeframe", self.timeframe) != self.timeframe:
+            return False
+        if len(dataframe) < 2:
+            return True
+        step = (dataframe["date"].iloc[-1] - dataframe["date"].iloc[-2]).total_seconds()
+        return step == timeframe_to_seconds(self.timeframe)
 
     def advise_entry(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Freqtrade's entry signals, also recorded: paper trades of disabled pairs follow
@@ -335,47 +300,29 @@ class QuantStrategy(FillRecords, ExitCallbacks, EntrySizing, IStrategy):
             return None
         return row
 
-    # ----------------------------------------------------------------- paper trades
-    def paper_entry_terms(self, pair: str, row: SignalRow, *, is_short: bool) -> PaperTerms | None:
-        """Exit rules and breakeven of a paper trade on `row`: those a real entry gets.
 
-        Same `stop_rules` (a twin's overrides and hyperopt results included), same fee
-        (Freqtrade's), breakeven priced for the size the entry would have been planned
-        with; None where the strategy would not enter (UNKNOWN regime, no ATR, sizing skip).
-        """
-        if row.regime == UNKNOWN or not row.atr > 0 or not row.close > 0:
-            return None
-        settings = self.effective_settings()
-        rules = self.stop_rules(row.regime, settings)
-        if is_short and row.close - rules.k2_TP * row.atr <= 0:
-            return None
-        cost_model = self._cost_model(settings, self._fee_rate(pair, settings))
-        plan = plan_position(
-            balance=self.wallets.get_total_stake_amount() if self.wallets else 0.0,
-            price=row.close,
-            stop_distance=rules.k1_SL * row.atr,
-            volatility_regime=row.volatility_regime,
-            risk_modifier=self.pair_risk_modifier(pair),
-            atr=row.atr,
-            is_short=is_short,
-            config=self.sizing_risk_config(settings),
-            cost_model=cost_model,
-            candle_volume=row.volume,
-            cost_gate=settings.layers.cost_gate,
-        )
-        if plan.skip_reason:
-            logger.debug("No paper trade for %s: %s", pair, plan.skip_reason)
-            return None
-        try:
-            breakeven = cost_model.breakeven_price(
-                row.close,
-                plan.stop_price,
-                plan.size,
-                row.atr,
-                action="SHORT" if is_short else "LONG",
-                candle_volume=row.volume,
-            )
-        except ValueError as error:
-            logger.debug("No breakeven for a paper trade of %s: %s", pair, error)
-            breakeven = None
-        return PaperTerms(rules, breakeven)
+class QuantStrategy(QuantMixin, quant_layer=True):
+    """Base class of strategies written for the plugin: QuantMixin with the plugin's exits
+    (`quant.exits.mode` replace by default) and its columns under their bare names."""
+
+    INTERFACE_VERSION = 3
+    use_custom_stoploss = True
+    # A wide backstop only: the ATR stop replaces it as soon as the entry fills (the
+    # after-fill custom_stoploss may set it wider or tighter). Kept wide: it is the stop of
+    # a trade whose state waits for candles after a restart, and a later plugin stop can
+    # only tighten it. Its cost: Freqtrade's minimum stake reserves 1.5x for it
+    # (exchange_facts.static_stoploss_notice).
+    stoploss = -0.30
+    # Exits come from the regime rules (custom_exit / custom_stoploss), not from ROI.
+    minimal_roi: ClassVar[dict[str, float]] = {"0": 100.0}
+    trailing_stop = False
+    process_only_new_candles = True
+    order_types: ClassVar[dict[str, Any]] = {
+        "entry": "limit",
+        "exit": "limit",
+        "stoploss": "market",
+        "stoploss_on_exchange": False,
+    }
+    quant_exits_default: ClassVar[str] = REPLACE
+    quant_column_prefix: ClassVar[str] = ""
+    quant_raise_startup: ClassVar[bool] = False

@@ -147,7 +147,7 @@ def progress(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from freqtrade_quant_plugin.commands import compare_runs, compare_table
+    from freqtrade_quant_plugin.commands import compare_plain, compare_runs, compare_table
     from freqtrade_quant_plugin.offline.exchange_reach import offline_exchange
 
     try:
@@ -169,12 +169,13 @@ def run(args: argparse.Namespace) -> int:
         work_folder(args.backtest_directory) as scratch_name,
         offline_exchange(plan.datadir, Path(scratch_name), plan.config) as fragment,
     ):
-        base_args = freqtrade_args(args, plan.strategy, plan.datadir)
-        if fragment is not None:  # after the user's configs, before the variant's overlay
-            base_args[len(args.config) * 2 : len(args.config) * 2] = ["--config", str(fragment)]
+        strategy, jobs, base_args, plain = compare_plain.setup_runs(
+            args, plan, Path(scratch_name), fragment
+        )
+        workers = min(args.job_workers or os.cpu_count() or 1, len(jobs))
         logger.info("Each variant runs: freqtrade backtesting %s", " ".join(base_args))
         results = compare_runs.run_jobs(
-            plan.jobs, base_args, Path(scratch_name), plan.strategy, workers, progress
+            jobs, base_args, Path(scratch_name), strategy, workers, progress, plain
         )
     failed = [result for result in results if result.error]
     for result in failed:

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 ALL_ON = "all_on"
 STATIC = "static"
+PLAIN = "plain"  # the strategy without the plugin (compare_plain)
 # Environment that would override the overlay's switches inside Freqtrade.
 OVERRIDING_PREFIXES = ("FREQTRADE__QUANT__LAYERS__",)
 
@@ -51,6 +52,10 @@ def standard_variants() -> list[Variant]:
         *(Variant(f"no_{name}", (name,)) for name in LAYER_NAMES),
         Variant(STATIC, REGIME_LAYERS),
     ]
+
+
+def plain_variant() -> Variant:
+    return Variant(PLAIN, LAYER_NAMES)
 
 
 def select_variants(names: Sequence[str] | None) -> list[Variant]:
@@ -121,8 +126,14 @@ def run_job(
     env: dict[str, str],
     strategy: str,
     progress: Callable[[str], None],
+    plain: tuple[Sequence[str], str] | None = None,
 ) -> RunResult:
-    """One backtest to completion; its log goes to `<scratch>/<key>/freqtrade.log`."""
+    """One backtest to completion; its log goes to `<scratch>/<key>/freqtrade.log`.
+
+    `plain`: the options and name of the strategy without the plugin (the `plain` row).
+    """
+    if job.variant.name == PLAIN and plain is not None:
+        base_args, strategy = plain
     progress(f"started {job.variant.name}{fold_suffix(job.fold)}")
     folder = scratch / job.key
     result_dir = folder / "results"
@@ -195,6 +206,7 @@ def run_jobs(
     strategy: str,
     workers: int,
     progress: Callable[[str], None],
+    plain: tuple[Sequence[str], str] | None = None,
 ) -> list[RunResult]:
     """Every job, `workers` Freqtrade processes at a time; results in the jobs' order."""
     env = clean_environment()
@@ -204,7 +216,8 @@ def run_jobs(
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
     try:
         futures = [
-            pool.submit(run_job, job, base_args, scratch, env, strategy, progress) for job in jobs
+            pool.submit(run_job, job, base_args, scratch, env, strategy, progress, plain)
+            for job in jobs
         ]
         for done, future in enumerate(as_completed(futures), start=1):
             result = future.result()

@@ -104,10 +104,12 @@ def fold_text(fold: int | None) -> str:
 
 def layers_text(layers_off: Sequence[str]) -> str:
     """The static variant's five regime layers read as one phrase."""
-    from freqtrade_quant_plugin.core.layers import REGIME_LAYERS
+    from freqtrade_quant_plugin.core.layers import LAYER_NAMES, REGIME_LAYERS
 
     if tuple(layers_off) == REGIME_LAYERS:
         return "all regime layers"
+    if tuple(layers_off) == LAYER_NAMES:
+        return "all (no plugin)"
     return ", ".join(layers_off) if layers_off else "none"
 
 

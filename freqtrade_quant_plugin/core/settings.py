@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from freqtrade_quant_plugin.core.costs import CostConfig
+from freqtrade_quant_plugin.core.exit_modes import ExitsConfig
 from freqtrade_quant_plugin.core.exit_params import BOOL_FIELDS
 from freqtrade_quant_plugin.core.exit_policy import PROFILE_KEY, ExitParams, resolve_exit_policy
 from freqtrade_quant_plugin.core.layers import LAYER_VARIABLES, LayerSwitches
@@ -102,6 +103,7 @@ SECTIONS: dict[str, tuple[type, dict[str, str]]] = {
         },
     ),
     "layers": (LayerSwitches, LAYER_VARIABLES),
+    "exits": (ExitsConfig, {"QUANT_EXITS_MODE": "mode"}),
 }
 EXIT_POLICY_SECTION = "exit_policy"
 QUANT_KEY = "quant"
@@ -133,6 +135,7 @@ class QuantSettings:
     symbol_performance: SymbolPerformanceConfig = field(default_factory=SymbolPerformanceConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
     layers: LayerSwitches = field(default_factory=LayerSwitches)
+    exits: ExitsConfig = field(default_factory=ExitsConfig)
     exit_policy: dict[str, ExitParams] = field(default_factory=resolve_exit_policy)
     # "section.field" -> the key the user set it with (config path or variable)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -287,6 +290,10 @@ def _convert(key: str, value: Any, annotation: Any, *, from_config: bool) -> Any
         if from_config and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise QuantConfigError(key, value, "a JSON number (not text, true/false or null)")
         return parse_int(key, value) if annotation is int else parse_number(key, value)
+    if annotation is str:  # a word the dataclass checks (e.g. exits.mode)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        raise QuantConfigError(key, value, "a word (a JSON string)")
     if isinstance(value, str) and value.strip():
         return value
     if value is None and from_config:

@@ -1,4 +1,4 @@
-"""Fills of `QuantStrategy`: the entry fill fixes the trade's state (regime, ATR, stop,
+"""Fills of `QuantMixin`: the entry fill fixes the trade's state (regime, ATR, stop,
 target, breakeven, size; `trade_state`) with its trade record and log line; the exit fill
 completes the record (costs, MFE/MAE, plugin exit reason) and, in backtests, hands it to
 the `.quant.json` export. A mixin: it reads the strategy base's pending entries and
@@ -16,7 +16,8 @@ from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import IStrategy
 
 from freqtrade_quant_plugin.adapters import trade_records
-from freqtrade_quant_plugin.adapters.entry_sizing import _PendingEntry
+from freqtrade_quant_plugin.adapters.compose.position_adds import is_final_exit, whole_exit
+from freqtrade_quant_plugin.adapters.compose.sizing import _PendingEntry
 from freqtrade_quant_plugin.adapters.fail_closed import (
     fail_closed,
 )
@@ -44,8 +45,8 @@ class FillRecords(IStrategy):
         if order.ft_order_side == trade.entry_side:
             if trade.nr_of_successful_entries == 1:
                 self._on_entry_filled(trade)
-        elif not trade.is_open or order.safe_amount_after_fee >= trade.amount:
-            self._on_exit_filled(trade, order, current_time)
+        elif is_final_exit(trade, order):  # partial exits book their share, no record
+            self._on_exit_filled(trade, whole_exit(trade, order), current_time)
 
     def _on_entry_filled(self, trade: Trade) -> None:
         pending = self._pending.pop((trade.pair, bool(trade.is_short)), None)
@@ -64,7 +65,9 @@ class FillRecords(IStrategy):
         sign = -1.0 if trade.is_short else 1.0
         entry = float(trade.open_rate)
         size = float(trade.amount)
-        stop = entry - sign * rules.k1_SL * row.atr
+        stop = self._initial_stop(
+            entry, bool(trade.is_short), float(trade.leverage or 1.0), rules, row.atr
+        )
         cost_model = self._cost_model(self.effective_settings(), float(trade.fee_open))
         breakeven = None
         if rules.breakeven_R is not None:

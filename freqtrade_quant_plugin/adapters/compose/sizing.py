@@ -1,4 +1,4 @@
-"""Entry sizing and leverage of `QuantStrategy`: the risk-sizing, regime-sizing, pair-risk
+"""Entry sizing and leverage of `QuantMixin`: the risk-sizing, regime-sizing, pair-risk
 and cost-gate layers meet here.
 
 `custom_stake_amount` sizes each entry from the signal candle's regime and ATR and skips
@@ -28,6 +28,7 @@ from freqtrade_quant_plugin.adapters.exchange_facts import (
 from freqtrade_quant_plugin.adapters.fail_closed import fail_closed, gated_entries
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow
 from freqtrade_quant_plugin.adapters.staleness import SOURCE as STALE_SOURCE
+from freqtrade_quant_plugin.core.exit_modes import REPLACE
 from freqtrade_quant_plugin.core.sizing import (
     SKIP_COST_GATE,
     SKIP_REGIME,
@@ -78,7 +79,8 @@ class EntrySizing(IStrategy):
             return 1.0  # custom_stake_amount skips this entry
         rules = self.stop_rules(row.regime, self.effective_settings())
         balance = self.wallets.get_total_stake_amount() if self.wallets else 0.0
-        safe = self._safe_leverage(pair, rules.k1_SL * row.atr / current_rate, balance * wanted)
+        distance = self._entry_stop_distance(rules, row, current_rate, wanted)
+        safe = self._safe_leverage(pair, distance / current_rate, balance * wanted)
         if safe < wanted:
             self.log_decision(
                 "%s: leverage lowered from %.2f to %.2f so the %.2f ATR stop lies before "
@@ -113,10 +115,16 @@ class EntrySizing(IStrategy):
         leverage: float,
         entry_tag: str | None,
         side: str,
+        strategy_stake: float | None = None,
         **kwargs: Any,
     ) -> float:
+        """The risk-sized stake, never above `strategy_stake` (the user's own stake)."""
         is_short = side == "short"
         self._pending.pop((pair, is_short), None)
+        if not self.pair_performance.tracker.is_enabled(pair):
+            self.log_decision("%s: no %s entry: the pair is disabled (losing streak)", pair, side)
+            self.entry_summary.skip(entry_summary.PAIR_DISABLED)
+            return 0.0
         row = self._signal_row(pair, current_time)
         if row is None:
             self.log_decision("%s: no %s entry: the signal candle's regime is UNKNOWN", pair, side)
@@ -124,9 +132,9 @@ class EntrySizing(IStrategy):
             return 0.0
         settings = self.effective_settings()
         rules = self.stop_rules(row.regime, settings)
-        stop_distance = rules.k1_SL * row.atr
+        stop_distance = self._entry_stop_distance(rules, row, current_rate, leverage)
         target_distance = rules.k2_TP * row.atr
-        if is_short and current_rate - target_distance <= 0:
+        if self.quant_exits_mode == REPLACE and is_short and current_rate - target_distance <= 0:
             self.log_decision("%s: no short entry: the take-profit would lie at or below 0", pair)
             self.entry_summary.skip(entry_summary.INVALID_STOP)
             return 0.0
@@ -177,6 +185,18 @@ class EntrySizing(IStrategy):
             )
         stake = plan.size * current_rate / leverage
         cause = "the exchange's amount precision cut the size"
+        planned_risk = plan.risk_money
+        if strategy_stake is not None and stake > strategy_stake:
+            # The strategy's own stake is the ceiling: the plugin only ever scales it down,
+            # and a smaller stake the strategy chose is no dust.
+            self.log_decision(
+                "%s: stake %.2f kept at the strategy's own %.2f (less risk than planned)",
+                pair,
+                stake,
+                strategy_stake,
+            )
+            stake = strategy_stake
+            planned_risk = min(planned_risk, stake * leverage / current_rate * stop_distance)
         if stake > max_stake:
             self.log_decision(
                 "%s: stake %.2f clamped to the available maximum %.2f (less risk than planned)",
@@ -191,7 +211,7 @@ class EntrySizing(IStrategy):
         # a position far below its planned risk is dust, whatever made it small.
         amount = self._amount_at_precision(pair, stake * leverage / current_rate)
         dust = dust_reason(
-            amount * stop_distance, plan.risk_money, risk_config.min_risk_fraction, cause=cause
+            amount * stop_distance, planned_risk, risk_config.min_risk_fraction, cause=cause
         )
         if dust:
             self.log_decision("%s: no %s entry: %s", pair, side, dust)

@@ -1,4 +1,4 @@
-"""Exit callbacks of `QuantStrategy`: the stop stages (initial, breakeven, trailing), the
+"""Exit callbacks of `QuantMixin`: the stop stages (initial, breakeven, trailing), the
 take-profit and the time exit, read from the state fixed at the entry fill.
 
 `custom_stoploss` moves the stop to the level `core.stop_levels` allows (only ever tighter);

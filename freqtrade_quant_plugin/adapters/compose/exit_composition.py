@@ -1,0 +1,127 @@
+"""The exit callbacks of a composed strategy: the user's exits, and the plugin's by mode.
+
+- custom_stoploss: the user's answer where Freqtrade would have asked for it (their
+  `use_custom_stoploss`, and `after_fill` only if their method takes it); the plugin's ATR
+  stop in guard and replace, returned only when it is tighter than the user's answer (and,
+  in guard, than the stop in force: the user's static and trailing stops; core/exit_modes.py);
+- custom_exit: the plugin's exits first (replace: take-profit, time exit, fail-closed
+  exits; guard: only a stop the price already passed), else the user's;
+- custom_exit_price: the take-profit level for the plugin's take-profit, else the user's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from freqtrade.persistence import Trade
+from freqtrade.strategy import IStrategy
+
+from freqtrade_quant_plugin.adapters.compose.exits import TAKE_PROFIT, ExitCallbacks
+from freqtrade_quant_plugin.adapters.live_stops import INITIAL_STOP_REASON, STOP_EXIT_REASONS
+from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE, tighter_stoploss
+
+# custom_exit answers of the plugin that guard mode keeps: a stop the price already passed.
+_GUARD_EXITS = frozenset({INITIAL_STOP_REASON, *STOP_EXIT_REASONS.values()})
+
+
+def is_default(method: Any, name: str) -> bool:
+    """Whether `method` is Freqtrade's own default (the user defines no `name`)."""
+    return getattr(method, "__func__", None) is getattr(IStrategy, name)
+
+
+class ComposedExits(IStrategy):
+    """custom_stoploss, custom_exit and custom_exit_price of QuantMixin."""
+
+    def custom_stoploss(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        after_fill: bool,
+        **kwargs: Any,
+    ) -> float | None:
+        return self._composed(
+            "custom_stoploss",
+            pair=pair,
+            trade=trade,
+            current_time=current_time,
+            current_rate=current_rate,
+            current_profit=current_profit,
+            after_fill=after_fill,
+            **kwargs,
+        )
+
+    def _compose_custom_stoploss(self, user: Any, **call: Any) -> float | None:
+        user_answer = None
+        if self._quant_user_stoploss and (not call["after_fill"] or self._quant_user_after_fill):
+            user_answer = user(**call)
+        plugin = None
+        if self.quant_exits_mode != NONE:
+            plugin = ExitCallbacks.custom_stoploss(self, **call)
+        trade = call["trade"]
+        # In replace the static stop is the plugin's own backstop, not the user's: the plan's
+        # stop may replace it after the fill (wider or tighter), as in QuantStrategy.
+        current = None if self.quant_exits_mode == REPLACE else trade.stop_loss
+        return tighter_stoploss(
+            user_answer,
+            plugin,
+            rate=call["current_rate"],
+            leverage=float(trade.leverage or 1.0),
+            is_short=bool(trade.is_short),
+            current_stop=current,
+        )
+
+    def custom_exit(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        **kwargs: Any,
+    ) -> str | bool | None:
+        return self._composed(
+            "custom_exit",
+            pair=pair,
+            trade=trade,
+            current_time=current_time,
+            current_rate=current_rate,
+            current_profit=current_profit,
+            **kwargs,
+        )
+
+    def _compose_custom_exit(self, user: Any, **call: Any) -> str | bool | None:
+        if self.quant_exits_mode != NONE:
+            reason = ExitCallbacks.custom_exit(self, **call)
+            if reason and (self.quant_exits_mode == REPLACE or reason in _GUARD_EXITS):
+                return reason
+        return user(**call)
+
+    def custom_exit_price(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        proposed_rate: float,
+        current_profit: float,
+        exit_tag: str | None,
+        **kwargs: Any,
+    ) -> float:
+        return self._composed(
+            "custom_exit_price",
+            pair=pair,
+            trade=trade,
+            current_time=current_time,
+            proposed_rate=proposed_rate,
+            current_profit=current_profit,
+            exit_tag=exit_tag,
+            **kwargs,
+        )
+
+    def _compose_custom_exit_price(self, user: Any, **call: Any) -> float:
+        if self.quant_exits_mode == REPLACE and call["exit_tag"] == TAKE_PROFIT:
+            return ExitCallbacks.custom_exit_price(self, **call)
+        return user(**call)

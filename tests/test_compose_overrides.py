@@ -10,6 +10,8 @@ start-up refuses it, naming the order to write.
 from __future__ import annotations
 
 import pytest
+from freqtrade.exceptions import OperationalException
+from freqtrade.strategy import IStrategy
 from freqtrade.strategy.strategy_wrapper import strategy_safe_wrapper
 from live_trade_support import (  # noqa: F401 (fixture)
     fresh_pair_trackers,
@@ -18,6 +20,8 @@ from live_trade_support import (  # noqa: F401 (fixture)
     signal_candle,
     started_strategy,
 )
+
+from freqtrade_quant_plugin import QuantMixin
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +77,33 @@ def test_static_and_class_method_overrides_below_the_plugin_compose(strategy_cla
         exit_tag="exit_signal",
     )
     assert answer == 20.0
+
+
+class _Plain(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "1h"
+    stoploss = -0.10
+
+    def populate_indicators(self, dataframe, metadata):
+        return dataframe
+
+    def populate_entry_trend(self, dataframe, metadata):
+        return dataframe
+
+    def populate_exit_trend(self, dataframe, metadata):
+        return dataframe
+
+    def custom_stake_amount(self, proposed_stake, **kwargs):
+        return proposed_stake
+
+
+def test_a_user_class_listed_before_the_mixin_is_refused_at_start():
+    class Wrong(_Plain, QuantMixin):
+        pass
+
+    class Right(QuantMixin, _Plain):
+        pass
+
+    with pytest.raises(OperationalException, match=r"class Wrong\(QuantMixin, _Plain\)"):
+        Wrong({"quant": {}, "dry_run": True})
+    Right({"quant": {}, "dry_run": True})

@@ -166,6 +166,26 @@ def _named(signature: inspect.Signature, strategy: Any, args: tuple, kwargs: dic
     return arguments
 
 
+def shadowing_order(cls: type) -> str | None:
+    """The class line to write when a user class listed before the plugin would hide one of
+    its callbacks (`class Q(MyStrategy, QuantMixin)`); None when the order is right."""
+    mro = cls.__mro__
+    last = mro.index(_below_layers(cls))
+    hidden = [
+        f"{klass.__name__}.{name}"
+        for klass in mro[:last]
+        if not is_layer(klass)
+        for name in GUARDED
+        if name in klass.__dict__ and not getattr(klass.__dict__[name], "_quant_wrapper", False)
+    ]
+    if not hidden:
+        return None
+    plugin = [base.__name__ for base in cls.__bases__ if is_layer(base)]
+    user = [base.__name__ for base in cls.__bases__ if not is_layer(base)]
+    line = f"class {cls.__name__}({', '.join(plugin + user)})"
+    return f"{line}: list the plugin first, else {', '.join(hidden)} hide the plugin's part"
+
+
 def wrap_overrides(cls: type) -> list[str]:
     """Wrap the callbacks `cls` itself overrides (see the module docstring); their names."""
     if is_layer(cls):

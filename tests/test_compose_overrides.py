@@ -107,3 +107,39 @@ def test_a_user_class_listed_before_the_mixin_is_refused_at_start():
     with pytest.raises(OperationalException, match=r"class Wrong\(QuantMixin, _Plain\)"):
         Wrong({"quant": {}, "dry_run": True})
     Right({"quant": {}, "dry_run": True})
+
+
+def _guard_stop_after_fill(strategy_class, answer):
+    """The stop a guard-mode trade has after its fill, the user's custom_stoploss `answer`."""
+    from datetime import timedelta
+
+    from freqtrade.persistence import init_db
+    from live_trade_support import open_trade
+
+    init_db("sqlite://")  # a trade DB of its own: each call opens the same trade
+
+    class Guarded(strategy_class):
+        quant_exits_default = "guard"
+
+        def custom_stoploss(
+            self, pair, trade, current_time, current_rate, current_profit, after_fill, **kw
+        ):
+            return answer()
+
+    strategy, frame, _ = started_strategy(Guarded)
+    trade = open_trade(strategy, frame)
+    now = trade.open_date_utc + timedelta(minutes=1)
+    strategy.ft_stoploss_adjust(trade.open_rate, trade, now, 0.0, 0, after_fill=True)
+    return trade
+
+
+def test_guard_keeps_the_plugins_stop_when_the_users_custom_stoploss_raises(strategy_class, caplog):
+    def boom():
+        raise RuntimeError("boom")
+
+    quiet = _guard_stop_after_fill(strategy_class, lambda: None)
+    static = quiet.open_rate * (1 - 0.30)
+    assert quiet.stop_loss > static  # the plugin's ATR stop, tighter than the -30 % stop
+    failing = _guard_stop_after_fill(strategy_class, boom)
+    assert failing.stop_loss == pytest.approx(quiet.stop_loss)
+    assert "custom_stoploss failed for trade" in caplog.text and "RuntimeError: boom" in caplog.text

@@ -89,3 +89,23 @@ def test_plain_row_in_the_table_and_the_spread_table(
     assert "LAYER COMPARISON | RoiScalper" in table
     assert table.count("│ plain") == 2 and "all (no plugin)" in table  # one row per fold
     assert "│ plain" in spread and "/2 folds" in spread
+
+
+def test_plain_row_covers_the_same_period_as_the_variants(
+    tmp_path: Path,
+    datadir: Path,  # noqa: F811
+    server,  # noqa: F811
+) -> None:
+    """Without a start date, Freqtrade starts each run after the strategy's own startup
+    candles: the plain run (RoiScalper's few) must still start where the variants (the
+    detector's hundreds) do, or its row covers weeks the plugin never traded."""
+    config, strategies = _workspace(tmp_path, server.port)
+    completed = run_compare_in(
+        tmp_path, strategies, "--config", str(config), "--datadir", str(datadir),
+        "--timerange", "-20240318", "--variants", "static", "--json",
+    )  # fmt: skip
+    assert completed.returncode == 0, support.output_of(completed)[-4000:]
+    rows = {row["name"]: row for row in json.loads(completed.stdout)["variants"]}
+    assert rows["plain"]["trades"] > 0
+    assert rows["plain"]["backtest_start"] == rows["all_on"]["backtest_start"]
+    assert rows["plain"]["backtest_end"] == rows["all_on"]["backtest_end"]

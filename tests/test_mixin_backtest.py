@@ -96,6 +96,9 @@ def test_guard_mode_keeps_the_strategys_exit_reasons_and_never_loosens_its_stop(
         assert closed <= datetime.fromisoformat(match["close_date"]), (stem, trade["open_date"])
         static = trade["open_rate"] * (1 - abs(trade["initial_stop_loss_ratio"]))
         assert trade["stop_loss_abs"] >= min(static, match["stop_loss_abs"]) * (1 - 1e-9)
+        if closed == datetime.fromisoformat(match["close_date"]):
+            # The same trade to its end: its last stop is at least the strategy's own.
+            assert trade["stop_loss_abs"] >= match["stop_loss_abs"] * (1 - 1e-9), (stem, trade)
     assert compared > 0 or stem in SIZE_CHANGING
 
 
@@ -104,6 +107,7 @@ def test_one_record_per_trade_and_R_is_freqtrades_profit_over_the_risk(spot, ste
     for name in variants(stem)[1:]:
         trades = {_key(t): t for t in spot.trades[name]}
         records = spot.records.get(name, [])
+        assert trades, name  # else the checks below hold for nothing
         assert len(records) == len(trades), (name, len(records), len(trades))
         assert len({(r["pair"], r["open_date"]) for r in records}) == len(records)
         for record in records:

@@ -79,3 +79,12 @@ def test_a_futures_add_that_would_liquidate_before_the_stop_is_refused():
     refused = _Strategy(planned=20.0, safe_leverage=2.0)
     assert _cap(refused, 95.0, leverage=3.0) is None
     assert "would liquidate before its stop" in refused.lines[-1]
+
+
+def test_an_add_freqtrade_would_raise_to_the_minimum_beyond_the_plan_is_refused():
+    # room 2 -> 38 fits; the user asks 36, below the minimum 40: Freqtrade raises an add up
+    # to 30 % to reach the minimum (wallets.validate_stake_amount), 40 > 38 beyond the plan.
+    strategy = _Strategy(planned=12.0)
+    assert _cap(strategy, 36.0, min_stake=40.0) is None
+    assert "minimum stake" in strategy.lines[-1]
+    assert _cap(_Strategy(planned=12.0), 36.0, min_stake=30.0) == 36.0

@@ -54,7 +54,12 @@ from freqtrade_quant_plugin.adapters.compose.exit_mode import (
 )
 from freqtrade_quant_plugin.adapters.compose.exits import ExitCallbacks
 from freqtrade_quant_plugin.adapters.compose.gates import LayerTerms
-from freqtrade_quant_plugin.adapters.compose.guarded import accepts, mark_layer, user_definition
+from freqtrade_quant_plugin.adapters.compose.guarded import (
+    accepts,
+    mark_layer,
+    shadowing_order,
+    user_definition,
+)
 from freqtrade_quant_plugin.adapters.compose.paper_terms import PaperTermsLayer
 from freqtrade_quant_plugin.adapters.compose.position_adds import PositionAdds
 from freqtrade_quant_plugin.adapters.compose.records import RECORDED_RUNS, FillRecords
@@ -141,6 +146,9 @@ class QuantMixin(
     quant_layers_off: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: dict) -> None:
+        order = shadowing_order(type(self))
+        if order:
+            raise OperationalException(order)
         super().__init__(config)
         section = config.get("quant")
         try:

@@ -6,13 +6,18 @@
     class MyStrategyQuant(QuantMixin, MyStrategy): pass
 
 (importing MyStrategy's own file, unmodified) and runs every variant on it; the variant
-`plain` runs MyStrategy itself, exactly as a plain `freqtrade backtesting` would: the
-answer to "what would the plugin do to my strategy?".
+`plain` runs MyStrategy itself, as a plain `freqtrade backtesting` would: the answer to
+"what would the plugin do to my strategy?". With one difference, so that the rows differ by
+the plugin alone: `plain` gets the wrapper's `startup_candle_count` (raised to what the
+regime detector needs). Without it a run with no start date, or one starting where the data
+does, would begin after MyStrategy's few startup candles instead of the wrapper's hundreds,
+and the `plain` row would cover weeks the variants never traded.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +50,7 @@ class Wrapped:
     name: str
     folder: Path
     plain: str
+    startup_candles: int
 
 
 def strategy_class(args: argparse.Namespace, config: dict[str, Any], strategy: str) -> Any:
@@ -93,7 +99,18 @@ def wrap_if_plain(
         strategy,
         strategy,
     )
-    return Wrapped(name=name, folder=folder, plain=strategy)
+    return Wrapped(name=name, folder=folder, plain=strategy, startup_candles=_startup(cls, config))
+
+
+def _startup(cls: Any, config: dict[str, Any]) -> int:
+    """The startup candles of the wrapper: the strategy's, raised to the detector's need."""
+    import os
+
+    from freqtrade_quant_plugin.core.settings import QuantSettings
+
+    needed = QuantSettings.load(config.get("quant"), os.environ).regime.startup_candles
+    own = int(config.get("startup_candle_count") or cls.startup_candle_count or 0)
+    return max(own, needed)
 
 
 def with_fragment(command: list[str], args: argparse.Namespace, fragment: Any) -> list[str]:
@@ -125,9 +142,11 @@ def setup_runs(args: argparse.Namespace, plan: Any, scratch: Path, fragment: Any
         if job.variant.name == compare_runs.ALL_ON
     ]
     jobs = [*plain_jobs, *plan.jobs]
+    startup = scratch / "plain_startup.json"
+    startup.write_text(json.dumps({"startup_candle_count": wrapped.startup_candles}))
     return (
         wrapped.name,
         jobs,
         with_fragment(variant_args, args, fragment),
-        (base_args, plan.strategy),
+        ([*base_args, "--config", str(startup)], plan.strategy),
     )

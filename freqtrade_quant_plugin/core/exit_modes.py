@@ -51,19 +51,23 @@ def tighter_stoploss(
     is_short: bool,
     current_stop: float | None,
 ) -> float | None:
-    """The custom_stoploss answer of a composed strategy: the plugin's only when it is tighter
-    than both the user's answer and the stop in force, else the user's answer unchanged.
+    """The custom_stoploss answer of a composed strategy: the tighter of the user's answer
+    and the plugin's; with no answer from the user, the plugin's only when it is tighter
+    than the stop in force.
 
-    So the result is never looser than what the user's strategy alone would set, and a user
-    who answers None keeps Freqtrade's stop exactly as without the plugin.
+    So the stop is never looser than what the user's strategy alone would set, nor than the
+    plugin's, also after a fill, where Freqtrade lets an answer lower the stop: a user's
+    after-fill answer wider than the stop in force must not drop the plugin's tighter one.
+    A user who answers None keeps Freqtrade's stop exactly as without the plugin.
     """
     if plugin is None:
         return user
     sign = -1.0 if is_short else 1.0
     level = stop_level(plugin, rate, leverage, is_short)
-    beats = [current_stop] if current_stop else []
     if user is not None:
-        beats.append(stop_level(user, rate, leverage, is_short))
-    if all((level - other) * sign > 0 for other in beats):
+        other = stop_level(user, rate, leverage, is_short)
+    elif current_stop:
+        other = current_stop
+    else:
         return plugin
-    return user
+    return plugin if (level - other) * sign > 0 else user

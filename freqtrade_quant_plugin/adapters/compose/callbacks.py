@@ -52,7 +52,7 @@ class ComposedCallbacks(ComposedExits, IStrategy):
 
     def _composed(self, name: str, **named: Any) -> Any:
         guard = call_guard(self)
-        user = user_method(self, name)
+        user = guard.overrides.pop(name, None) or user_method(self, name)
         if name in guard.active:  # super() from a user override below the plugin
             return self._procedure(name, user, named) if name in PROCEDURAL else user(**named)
         with guard.entered(name):

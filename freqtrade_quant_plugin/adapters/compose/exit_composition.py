@@ -18,6 +18,7 @@ from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy
 
 from freqtrade_quant_plugin.adapters.compose.exits import TAKE_PROFIT, ExitCallbacks
+from freqtrade_quant_plugin.adapters.fail_closed import failure_log
 from freqtrade_quant_plugin.adapters.live_stops import INITIAL_STOP_REASON, STOP_EXIT_REASONS
 from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE, tighter_stoploss
 
@@ -57,7 +58,7 @@ class ComposedExits(IStrategy):
     def _compose_custom_stoploss(self, user: Any, **call: Any) -> float | None:
         user_answer = None
         if self._quant_user_stoploss and (not call["after_fill"] or self._quant_user_after_fill):
-            user_answer = user(**call)
+            user_answer = self._user_stoploss(user, call)
         plugin = None
         if self.quant_exits_mode != NONE:
             plugin = ExitCallbacks.custom_stoploss(self, **call)
@@ -73,6 +74,22 @@ class ComposedExits(IStrategy):
             is_short=bool(trade.is_short),
             current_stop=current,
         )
+
+    def _user_stoploss(self, user: Any, call: dict[str, Any]) -> float | None:
+        """The user's answer; when it raises, None (Freqtrade's own default for it), logged
+        once: the plugin's stop must not be lost with it (guard sizes to that stop)."""
+        try:
+            return user(**call)
+        except Exception as error:
+            trade = call["trade"]
+            failure_log(self).report(
+                self,
+                "custom_stoploss",
+                f"trade {getattr(trade, 'id', '?')} {call['pair']}",
+                error,
+                "the strategy's own answer is ignored this time; the plugin's stop still applies",
+            )
+            return None
 
     def custom_exit(
         self,

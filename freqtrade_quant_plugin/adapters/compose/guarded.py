@@ -62,6 +62,8 @@ class CallGuard(threading.local):
     def __init__(self) -> None:
         self.active: set[str] = set()
         self.done: set[str] = set()
+        # A wrapped override below the plugin, handed to the plugin's method as the user's part.
+        self.overrides: dict[str, Callable[..., Any]] = {}
 
     def __reduce__(self) -> tuple[type, tuple]:
         """Hyperopt pickles the strategy to its workers: each gets a fresh, idle guard."""
@@ -119,25 +121,31 @@ def accepts(function: Any, keyword: str) -> bool:
         return False
 
 
-def _wrap(cls: type, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+def _wrap(cls: type, name: str, original: Any) -> Callable[..., Any]:
     plugin_method = next(
         klass.__dict__[name] for klass in cls.__mro__ if is_layer(klass) and name in klass.__dict__
     )
     plugin_signature = inspect.signature(plugin_method)
     procedural = name in PROCEDURAL
 
-    @functools.wraps(original)
+    @functools.wraps(getattr(original, "__func__", original))
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # A staticmethod or classmethod override is called as one.
+        bound = original.__get__(self, type(self))
         guard = call_guard(self)
         if name in guard.active:  # a further override's super(): continue the user's chain
-            return original(self, *args, **kwargs)
+            return bound(*args, **kwargs)
         named = _named(plugin_signature, self, args, kwargs)
-        with guard.entered(name):
-            if not procedural:
-                composer = getattr(self, COMPOSE_PREFIX + name)
-                return composer(functools.partial(original, self), **named)
+        if not procedural:
+            # Through the plugin's own method, so its fail-closed answer stays in force.
+            guard.overrides[name] = bound
             try:
-                result = original(self, *args, **kwargs)
+                return plugin_method(self, **named)
+            finally:
+                guard.overrides.pop(name, None)
+        with guard.entered(name):
+            try:
+                result = bound(*args, **kwargs)
             except Exception:
                 if name != "populate_indicators":
                     self._plugin_part(name, None, named)
@@ -158,6 +166,26 @@ def _named(signature: inspect.Signature, strategy: Any, args: tuple, kwargs: dic
     return arguments
 
 
+def shadowing_order(cls: type) -> str | None:
+    """The class line to write when a user class listed before the plugin would hide one of
+    its callbacks (`class Q(MyStrategy, QuantMixin)`); None when the order is right."""
+    mro = cls.__mro__
+    last = mro.index(_below_layers(cls))
+    hidden = [
+        f"{klass.__name__}.{name}"
+        for klass in mro[:last]
+        if not is_layer(klass)
+        for name in GUARDED
+        if name in klass.__dict__ and not getattr(klass.__dict__[name], "_quant_wrapper", False)
+    ]
+    if not hidden:
+        return None
+    plugin = [base.__name__ for base in cls.__bases__ if is_layer(base)]
+    user = [base.__name__ for base in cls.__bases__ if not is_layer(base)]
+    line = f"class {cls.__name__}({', '.join(plugin + user)})"
+    return f"{line}: list the plugin first, else {', '.join(hidden)} hide the plugin's part"
+
+
 def wrap_overrides(cls: type) -> list[str]:
     """Wrap the callbacks `cls` itself overrides (see the module docstring); their names."""
     if is_layer(cls):
@@ -165,7 +193,8 @@ def wrap_overrides(cls: type) -> list[str]:
     wrapped = []
     for name in GUARDED:
         original = cls.__dict__.get(name)
-        if not callable(original) or getattr(original, "_quant_wrapper", False):
+        method = isinstance(original, (staticmethod, classmethod)) or callable(original)
+        if not method or getattr(original, "_quant_wrapper", False):
             continue
         setattr(cls, name, _wrap(cls, name, original))
         wrapped.append(name)

@@ -98,16 +98,18 @@ class PositionAdds(IStrategy):
             )
             return None
         most = room / per_unit * rate / leverage
+        min_stake = call.get("min_stake")
+        # Freqtrade raises an add below the minimum stake to it (by up to 30 %): one whose
+        # minimum does not fit the plan is refused, whether or not it needs a cut.
+        if min_stake and most < min_stake:
+            self.log_decision(
+                "%s: add refused: %.2f fits the plan, below the minimum stake %.2f",
+                pair,
+                most,
+                min_stake,
+            )
+            return None
         if stake > most:
-            min_stake = call.get("min_stake")
-            if min_stake and most < min_stake:
-                self.log_decision(
-                    "%s: add refused: %.2f fits the plan, below the minimum stake %.2f",
-                    pair,
-                    most,
-                    min_stake,
-                )
-                return None
             self.log_decision(
                 "%s: add cut from %.2f to %.2f: money at the stop stays within %.2f",
                 pair,

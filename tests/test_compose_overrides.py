@@ -1,0 +1,145 @@
+"""Review of issue 15's composition: user overrides below the plugin, and the class order.
+
+An override in a subclass of a plugin strategy is wrapped so the plugin's part still runs;
+it must also keep the plugin's fail-closed answer (an error means no entry, never
+Freqtrade's proposed stake), and an override written as a staticmethod or classmethod must
+be called as one. A user class listed before QuantMixin would shadow the plugin's callbacks:
+start-up refuses it, naming the order to write.
+"""
+
+from __future__ import annotations
+
+import pytest
+from freqtrade.exceptions import OperationalException
+from freqtrade.strategy import IStrategy
+from freqtrade.strategy.strategy_wrapper import strategy_safe_wrapper
+from live_trade_support import (  # noqa: F401 (fixture)
+    fresh_pair_trackers,
+    load_strategy_class,
+    long_stake,
+    signal_candle,
+    started_strategy,
+)
+
+from freqtrade_quant_plugin import QuantMixin
+
+
+@pytest.fixture(scope="module")
+def strategy_class():
+    return load_strategy_class()
+
+
+def _stake(strategy, frame, proposed=5_000.0):
+    """custom_stake_amount as Freqtrade calls it (its default is the proposed stake)."""
+    from datetime import timedelta
+
+    signal = signal_candle(frame)
+    wrapped = strategy_safe_wrapper(strategy.custom_stake_amount, default_retval=proposed)
+    when = signal["date"].to_pydatetime() + timedelta(hours=1)
+    return long_stake(wrapped, when, float(signal["close"]), proposed)
+
+
+def test_an_override_below_the_plugin_that_raises_means_no_entry(strategy_class):
+    calls = []
+
+    class Mine(strategy_class):
+        def custom_stake_amount(self, pair, *args, **kwargs):
+            calls.append(pair)
+            if len(calls) > 1:
+                raise RuntimeError("boom")
+            return super().custom_stake_amount(pair, *args, **kwargs)
+
+    strategy, frame, _ = started_strategy(Mine)
+    assert _stake(strategy, frame) > 0
+    assert _stake(strategy, frame) == 0.0  # not Freqtrade's proposed 5000
+    assert len(calls) == 2
+
+
+def test_static_and_class_method_overrides_below_the_plugin_compose(strategy_class):
+    class Mine(strategy_class):
+        @classmethod
+        def informative_pairs(cls):
+            return [("ETH/USDT", "1d")]
+
+        @staticmethod
+        def custom_exit_price(pair, trade, current_time, proposed_rate, current_profit, **kw):
+            return proposed_rate * 2
+
+    strategy, _, _ = started_strategy(Mine)
+    assert set(Mine._quant_wrapped) == {"informative_pairs", "custom_exit_price"}
+    assert ("ETH/USDT", "1d") in strategy.informative_pairs()
+    answer = strategy.custom_exit_price(
+        pair="BTC/USDT",
+        trade=None,
+        current_time=None,
+        proposed_rate=10.0,
+        current_profit=0.0,
+        exit_tag="exit_signal",
+    )
+    assert answer == 20.0
+
+
+class _Plain(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "1h"
+    stoploss = -0.10
+
+    def populate_indicators(self, dataframe, metadata):
+        return dataframe
+
+    def populate_entry_trend(self, dataframe, metadata):
+        return dataframe
+
+    def populate_exit_trend(self, dataframe, metadata):
+        return dataframe
+
+    def custom_stake_amount(self, proposed_stake, **kwargs):
+        return proposed_stake
+
+
+def test_a_user_class_listed_before_the_mixin_is_refused_at_start():
+    class Wrong(_Plain, QuantMixin):
+        pass
+
+    class Right(QuantMixin, _Plain):
+        pass
+
+    with pytest.raises(OperationalException, match=r"class Wrong\(QuantMixin, _Plain\)"):
+        Wrong({"quant": {}, "dry_run": True})
+    Right({"quant": {}, "dry_run": True})
+
+
+def _guard_stop_after_fill(strategy_class, answer):
+    """The stop a guard-mode trade has after its fill, the user's custom_stoploss `answer`."""
+    from datetime import timedelta
+
+    from freqtrade.persistence import init_db
+    from live_trade_support import open_trade
+
+    init_db("sqlite://")  # a trade DB of its own: each call opens the same trade
+
+    class Guarded(strategy_class):
+        quant_exits_default = "guard"
+
+        def custom_stoploss(
+            self, pair, trade, current_time, current_rate, current_profit, after_fill, **kw
+        ):
+            return answer()
+
+    strategy, frame, _ = started_strategy(Guarded)
+    trade = open_trade(strategy, frame)
+    now = trade.open_date_utc + timedelta(minutes=1)
+    strategy.ft_stoploss_adjust(trade.open_rate, trade, now, 0.0, 0, after_fill=True)
+    return trade
+
+
+def test_guard_keeps_the_plugins_stop_when_the_users_custom_stoploss_raises(strategy_class, caplog):
+    def boom():
+        raise RuntimeError("boom")
+
+    quiet = _guard_stop_after_fill(strategy_class, lambda: None)
+    static = quiet.open_rate * (1 - 0.30)
+    assert quiet.stop_loss > static  # the plugin's ATR stop, tighter than the -30 % stop
+    failing = _guard_stop_after_fill(strategy_class, boom)
+    assert failing.stop_loss == pytest.approx(quiet.stop_loss)
+    assert "custom_stoploss failed for trade" in caplog.text and "RuntimeError: boom" in caplog.text

@@ -181,3 +181,41 @@ def test_an_error_in_custom_stoploss_on_the_backstop_exits(strategy_class, monke
     assert [e.exit_reason for e in exits] == [NO_STOP_STATE]
     assert _errors(caplog, "custom_stoploss failed for trade")
     assert any("custom_stoploss failed" in m for m in messages.sent)
+
+
+def _confirm(strategy, frame):
+    """confirm_trade_entry as Freqtrade calls it (its default on an error is True)."""
+    signal = signal_candle(frame)
+    wrapped = strategy_safe_wrapper(strategy.confirm_trade_entry, default_retval=True)
+    return wrapped(
+        pair=PAIR,
+        order_type="limit",
+        amount=0.1,
+        rate=float(signal["close"]),
+        time_in_force="GTC",
+        current_time=signal["date"].to_pydatetime() + timedelta(hours=1),
+        entry_tag=None,
+        side="long",
+    )
+
+
+def test_an_error_in_confirm_trade_entry_means_no_entry(strategy_class, monkeypatch, caplog):
+    strategy, frame, messages = started_strategy(strategy_class)
+    assert _confirm(strategy, frame) is True
+    monkeypatch.setattr(strategy, "_quant_entry_refused", _boom)
+    assert _confirm(strategy, frame) is False  # not Freqtrade's default True
+    assert _confirm(strategy, frame) is False
+    (record,) = _errors(caplog, "confirm_trade_entry failed for BTC/USDT")
+    assert record.exc_info is not None
+    assert len(messages.sent) == 1 and "no entry" in messages.sent[0]
+
+
+def test_an_error_in_the_users_confirm_trade_entry_means_no_entry(strategy_class, caplog):
+    class Mine(strategy_class):
+        def confirm_trade_entry(self, pair, *args, **kwargs):
+            raise RuntimeError("boom")
+
+    strategy, frame, messages = started_strategy(Mine)
+    assert _confirm(strategy, frame) is False
+    assert _errors(caplog, "confirm_trade_entry failed for BTC/USDT")
+    assert len(messages.sent) == 1

@@ -9,14 +9,19 @@ start-up refuses it, naming the order to write.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 from freqtrade.exceptions import OperationalException
 from freqtrade.strategy import IStrategy
 from freqtrade.strategy.strategy_wrapper import strategy_safe_wrapper
 from live_trade_support import (  # noqa: F401 (fixture)
+    filled_order,
     fresh_pair_trackers,
     load_strategy_class,
     long_stake,
+    open_trade,
     signal_candle,
     started_strategy,
 )
@@ -143,3 +148,37 @@ def test_guard_keeps_the_plugins_stop_when_the_users_custom_stoploss_raises(stra
     failing = _guard_stop_after_fill(strategy_class, boom)
     assert failing.stop_loss == pytest.approx(quiet.stop_loss)
     assert "custom_stoploss failed for trade" in caplog.text and "RuntimeError: boom" in caplog.text
+
+
+def test_replace_never_loosens_its_stop_at_an_adds_fill(strategy_class):
+    """A pyramid add raises the average: the trailing stop, armed on the first entry's gain,
+    is no longer armed on the averaged one. Freqtrade lets an after-fill answer lower the
+    stop: the plugin must keep the stop it had (the add was capped to that stop)."""
+    strategy, frame, _ = started_strategy(strategy_class)
+    assert strategy.quant_exits_mode == "replace"
+    trade = open_trade(strategy, frame)
+    state = strategy._trade_state(trade)
+    rules = replace(state.rules, trailing_activation_R=1.0, trailing_distance_atr=1.5)
+    strategy._states.put(replace(state, rules=rules))
+    opened = trade.open_date_utc
+    strategy.ft_stoploss_adjust(trade.open_rate, trade, opened, 0.0, 0, after_fill=True)
+    assert trade.stop_loss == pytest.approx(state.stop_price, rel=1e-4)
+    high = state.entry_price + 2 * (state.entry_price - state.stop_price)
+    trade.adjust_min_max_rates(high, high)
+    later = opened + timedelta(hours=3)
+    strategy.ft_stoploss_adjust(high, trade, later, trade.calc_profit_ratio(high), 0)
+    trailed = float(trade.stop_loss)
+    assert trailed > state.entry_price  # the trailing stop is in force
+
+    add_rate = high * 0.995
+    add = filled_order("buy", add_rate, trade.amount, later + timedelta(hours=1))
+    add.order_id = "add-1"
+    trade.orders.append(add)
+    trade.recalc_trade_from_orders()
+    assert trade.nr_of_successful_entries == 2
+    strategy.order_filled(pair=trade.pair, trade=trade, order=add, current_time=add.order_date)
+    assert strategy._trade_state(trade).entry_price == pytest.approx(trade.open_rate)
+    strategy.ft_stoploss_adjust(
+        add_rate, trade, add.order_date_utc, trade.calc_profit_ratio(add_rate), 0, after_fill=True
+    )
+    assert trade.stop_loss >= trailed - 1e-6  # kept (or tightened), never lowered

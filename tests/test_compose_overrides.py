@@ -9,14 +9,19 @@ start-up refuses it, naming the order to write.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 from freqtrade.exceptions import OperationalException
 from freqtrade.strategy import IStrategy
 from freqtrade.strategy.strategy_wrapper import strategy_safe_wrapper
 from live_trade_support import (  # noqa: F401 (fixture)
+    filled_order,
     fresh_pair_trackers,
     load_strategy_class,
     long_stake,
+    open_trade,
     signal_candle,
     started_strategy,
 )
@@ -143,3 +148,80 @@ def test_guard_keeps_the_plugins_stop_when_the_users_custom_stoploss_raises(stra
     failing = _guard_stop_after_fill(strategy_class, boom)
     assert failing.stop_loss == pytest.approx(quiet.stop_loss)
     assert "custom_stoploss failed for trade" in caplog.text and "RuntimeError: boom" in caplog.text
+
+
+def test_replace_never_loosens_its_stop_at_an_adds_fill(strategy_class):
+    """A pyramid add raises the average: the trailing stop, armed on the first entry's gain,
+    is no longer armed on the averaged one. Freqtrade lets an after-fill answer lower the
+    stop: the plugin must keep the stop it had (the add was capped to that stop)."""
+    strategy, frame, _ = started_strategy(strategy_class)
+    assert strategy.quant_exits_mode == "replace"
+    trade = open_trade(strategy, frame)
+    state = strategy._trade_state(trade)
+    rules = replace(state.rules, trailing_activation_R=1.0, trailing_distance_atr=1.5)
+    strategy._states.put(replace(state, rules=rules))
+    opened = trade.open_date_utc
+    strategy.ft_stoploss_adjust(trade.open_rate, trade, opened, 0.0, 0, after_fill=True)
+    assert trade.stop_loss == pytest.approx(state.stop_price, rel=1e-4)
+    high = state.entry_price + 2 * (state.entry_price - state.stop_price)
+    trade.adjust_min_max_rates(high, high)
+    later = opened + timedelta(hours=3)
+    strategy.ft_stoploss_adjust(high, trade, later, trade.calc_profit_ratio(high), 0)
+    trailed = float(trade.stop_loss)
+    assert trailed > state.entry_price  # the trailing stop is in force
+
+    add_rate = high * 0.995
+    add = filled_order("buy", add_rate, trade.amount, later + timedelta(hours=1))
+    add.order_id = "add-1"
+    trade.orders.append(add)
+    trade.recalc_trade_from_orders()
+    assert trade.nr_of_successful_entries == 2
+    strategy.order_filled(pair=trade.pair, trade=trade, order=add, current_time=add.order_date)
+    assert strategy._trade_state(trade).entry_price == pytest.approx(trade.open_rate)
+    strategy.ft_stoploss_adjust(
+        add_rate, trade, add.order_date_utc, trade.calc_profit_ratio(add_rate), 0, after_fill=True
+    )
+    assert trade.stop_loss >= trailed - 1e-6  # kept (or tightened), never lowered
+
+
+@pytest.mark.parametrize("mode", ["none", "guard"])
+def test_the_users_after_fill_stop_cannot_lower_the_stop_an_add_was_capped_to(strategy_class, mode):
+    """The add is cut so the money at the stop in force fits the plan; a user's after-fill
+    custom_stoploss that widens the stop at the add's fill would take it above the plan."""
+
+    class Widening(strategy_class):
+        def custom_stoploss(
+            self, pair, trade, current_time, current_rate, current_profit, after_fill, **kw
+        ):
+            if after_fill:
+                return -0.15 if trade.nr_of_successful_entries > 1 else -0.02
+            return None
+
+        def adjust_trade_position(self, trade, current_time, **kwargs):
+            return 50_000.0
+
+    strategy, frame, _ = started_strategy(Widening, quant={"exits": {"mode": mode}})
+    trade = open_trade(strategy, frame)
+    opened = trade.open_date_utc
+    strategy.ft_stoploss_adjust(trade.open_rate, trade, opened, 0.0, 0, after_fill=True)
+    before = float(trade.stop_loss)
+    assert before == pytest.approx(trade.open_rate * 0.98, rel=1e-3)
+    add_rate = trade.open_rate * 0.99
+    later = opened + timedelta(hours=2)
+    stake = strategy.adjust_trade_position(
+        trade=trade, current_time=later, current_rate=add_rate, current_profit=-0.01,
+        min_stake=5.0, max_stake=50_000.0, current_entry_rate=add_rate,
+        current_exit_rate=add_rate, current_entry_profit=-0.01, current_exit_profit=-0.01,
+    )  # fmt: skip
+    assert 0 < stake < 50_000.0  # cut to the plan at the stop in force
+    add = filled_order("buy", add_rate, stake / add_rate, later)
+    add.order_id = "add-1"
+    trade.orders.append(add)
+    trade.recalc_trade_from_orders()
+    strategy.order_filled(pair=trade.pair, trade=trade, order=add, current_time=later)
+    strategy.ft_stoploss_adjust(
+        add_rate, trade, later, trade.calc_profit_ratio(add_rate), 0, after_fill=True
+    )
+    assert trade.stop_loss >= before - 1e-6
+    at_stop = trade.amount * (trade.open_rate - trade.stop_loss)
+    assert at_stop <= strategy._trade_state(trade).planned_risk_money * 1.001

@@ -136,10 +136,10 @@ def test_an_unreadable_state_is_rebuilt_from_the_stored_entry_fields(strategy_cl
     assert rebuilt["regime"] == stored["regime"]
 
 
-def _restarted_without_its_signal_candle(strategy_class, trade):
+def _restarted_without_its_signal_candle(strategy_class, trade, **config):
     """A restarted bot whose analysed candles of the pair begin after the trade's signal
     candle: no state can be built from them (a bot down longer than its candle history)."""
-    restarted, _, messages = started_strategy(strategy_class, analyse=False)
+    restarted, _, messages = started_strategy(strategy_class, analyse=False, **config)
     later = candles_from(trade.open_date_utc + timedelta(hours=2))
     restarted.populate_indicators(later, {"pair": PAIR})
     return restarted, messages
@@ -154,6 +154,21 @@ def test_a_trade_without_any_state_on_the_backstop_exits(strategy_class, caplog)
         exits = restarted.should_exit(trade, trade.open_rate, now, enter=False, exit_=False)
         assert [e.exit_reason for e in exits] == [NO_STOP_STATE]
     assert len(_errors(caplog, "only the static backstop protects it: exiting")) == 1
+    assert len(messages.sent) == 1
+
+
+def test_guard_says_a_trade_without_any_state_keeps_the_strategys_own_stop(strategy_class, caplog):
+    """Guard adds the plugin's stop to the strategy's own: without a state it does not exit
+    the trade (the strategy's stop stays in force), and the log must say so."""
+    guard = {"quant": {"exits": {"mode": "guard"}}}
+    strategy, frame, _ = started_strategy(strategy_class, **guard)
+    trade = open_trade(strategy, frame, fill=False)
+    restarted, messages = _restarted_without_its_signal_candle(strategy_class, trade, **guard)
+    now = trade.open_date_utc + timedelta(hours=1)
+    assert restarted.should_exit(trade, trade.open_rate, now, enter=False, exit_=False) == []
+    assert "exiting the trade" not in caplog.text
+    (record,) = _errors(caplog, "the strategy's own stop")
+    assert "stays in force" in record.getMessage()
     assert len(messages.sent) == 1
 
 
@@ -181,3 +196,41 @@ def test_an_error_in_custom_stoploss_on_the_backstop_exits(strategy_class, monke
     assert [e.exit_reason for e in exits] == [NO_STOP_STATE]
     assert _errors(caplog, "custom_stoploss failed for trade")
     assert any("custom_stoploss failed" in m for m in messages.sent)
+
+
+def _confirm(strategy, frame):
+    """confirm_trade_entry as Freqtrade calls it (its default on an error is True)."""
+    signal = signal_candle(frame)
+    wrapped = strategy_safe_wrapper(strategy.confirm_trade_entry, default_retval=True)
+    return wrapped(
+        pair=PAIR,
+        order_type="limit",
+        amount=0.1,
+        rate=float(signal["close"]),
+        time_in_force="GTC",
+        current_time=signal["date"].to_pydatetime() + timedelta(hours=1),
+        entry_tag=None,
+        side="long",
+    )
+
+
+def test_an_error_in_confirm_trade_entry_means_no_entry(strategy_class, monkeypatch, caplog):
+    strategy, frame, messages = started_strategy(strategy_class)
+    assert _confirm(strategy, frame) is True
+    monkeypatch.setattr(strategy, "_quant_entry_refused", _boom)
+    assert _confirm(strategy, frame) is False  # not Freqtrade's default True
+    assert _confirm(strategy, frame) is False
+    (record,) = _errors(caplog, "confirm_trade_entry failed for BTC/USDT")
+    assert record.exc_info is not None
+    assert len(messages.sent) == 1 and "no entry" in messages.sent[0]
+
+
+def test_an_error_in_the_users_confirm_trade_entry_means_no_entry(strategy_class, caplog):
+    class Mine(strategy_class):
+        def confirm_trade_entry(self, pair, *args, **kwargs):
+            raise RuntimeError("boom")
+
+    strategy, frame, messages = started_strategy(Mine)
+    assert _confirm(strategy, frame) is False
+    assert _errors(caplog, "confirm_trade_entry failed for BTC/USDT")
+    assert len(messages.sent) == 1

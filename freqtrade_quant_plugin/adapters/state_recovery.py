@@ -34,6 +34,7 @@ from typing import Any
 
 from freqtrade_quant_plugin.adapters.fail_closed import notify
 from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState
+from freqtrade_quant_plugin.core.exit_modes import REPLACE
 from freqtrade_quant_plugin.core.stop_levels import StopRules
 
 logger = logging.getLogger(__name__)
@@ -185,12 +186,20 @@ class StateRecovery:
     def exit_reason(
         self, trade: Any, static_stoploss: float, why: str = "its exits failed"
     ) -> str | None:
-        """For a trade without a working state: exit it unless a plugin stop protects it."""
-        exits = on_backstop(trade, static_stoploss)
+        """For a trade without a working state: exit it unless a plugin stop protects it.
+        In guard the static stop is the strategy's own, not a backstop: it stays in force."""
+        backstop = on_backstop(trade, static_stoploss)
+        mode = getattr(self._strategy, "quant_exits_mode", REPLACE)
+        exits = backstop and mode == REPLACE
         if trade.id not in self._reported_exit:
             self._reported_exit.add(trade.id)
             if exits:
                 text = "only the static backstop protects it: exiting the trade"
+            elif backstop:
+                text = (
+                    f"the strategy's own stop {float(trade.stop_loss or 0):.8g} stays in force "
+                    f"(exits.mode {mode}: the plugin does not exit the trade)"
+                )
             else:
                 text = (
                     f"it keeps its last plugin stop {float(trade.stop_loss):.8g} "

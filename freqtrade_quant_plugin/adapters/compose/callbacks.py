@@ -140,6 +140,8 @@ class ComposedCallbacks(ComposedExits, IStrategy):
         # The user's stake is the ceiling; the available maximum stays Freqtrade's clamp.
         return EntrySizing.custom_stake_amount(self, **call, strategy_stake=float(wanted))
 
+    # Freqtrade's default on an error here is True: the entry would go ahead unchecked.
+    @fail_closed(False, "no entry")
     def confirm_trade_entry(
         self,
         pair: str,

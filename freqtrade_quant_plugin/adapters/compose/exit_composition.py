@@ -4,6 +4,7 @@
   `use_custom_stoploss`, and `after_fill` only if their method takes it); the plugin's ATR
   stop in guard and replace, returned only when it is tighter than the user's answer (and,
   in guard, than the stop in force: the user's static and trailing stops; core/exit_modes.py);
+  once the trade has an add, an after-fill answer never lowers the stop the add was sized to;
 - custom_exit: the plugin's exits first (replace: take-profit, time exit, fail-closed
   exits; guard: only a stop the price already passed), else the user's;
 - custom_exit_price: the take-profit level for the plugin's take-profit, else the user's.
@@ -20,7 +21,7 @@ from freqtrade.strategy import IStrategy
 from freqtrade_quant_plugin.adapters.compose.exits import TAKE_PROFIT, ExitCallbacks
 from freqtrade_quant_plugin.adapters.fail_closed import failure_log
 from freqtrade_quant_plugin.adapters.live_stops import INITIAL_STOP_REASON, STOP_EXIT_REASONS
-from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE, tighter_stoploss
+from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE, stop_level, tighter_stoploss
 
 # custom_exit answers of the plugin that guard mode keeps: a stop the price already passed.
 _GUARD_EXITS = frozenset({INITIAL_STOP_REASON, *STOP_EXIT_REASONS.values()})
@@ -66,7 +67,7 @@ class ComposedExits(IStrategy):
         # In replace the static stop is the plugin's own backstop, not the user's: the plan's
         # stop may replace it after the fill (wider or tighter), as in QuantStrategy.
         current = None if self.quant_exits_mode == REPLACE else trade.stop_loss
-        return tighter_stoploss(
+        answer = tighter_stoploss(
             user_answer,
             plugin,
             rate=call["current_rate"],
@@ -74,6 +75,27 @@ class ComposedExits(IStrategy):
             is_short=bool(trade.is_short),
             current_stop=current,
         )
+        if call["after_fill"] and trade.nr_of_successful_entries > 1:
+            return self._kept_after_add(answer, trade, call["current_rate"])
+        return answer
+
+    def _kept_after_add(self, answer: float | None, trade: Trade, rate: float) -> float | None:
+        """An add was cut to fit the plan at the stop in force (position_adds.py): an
+        after-fill answer that would lower that stop is not applied (the stop is kept)."""
+        if answer is None or not trade.stop_loss:
+            return answer
+        leverage = float(trade.leverage or 1.0)
+        level = stop_level(answer, rate, leverage, bool(trade.is_short))
+        if (level - float(trade.stop_loss)) * (-1.0 if trade.is_short else 1.0) >= 0:
+            return answer
+        self.log_decision(
+            "%s: trade %s keeps its stop %.8g after an add (the add was sized to it), not %.8g",
+            trade.pair,
+            trade.id,
+            trade.stop_loss,
+            level,
+        )
+        return None
 
     def _user_stoploss(self, user: Any, call: dict[str, Any]) -> float | None:
         """The user's answer; when it raises, None (Freqtrade's own default for it), logged

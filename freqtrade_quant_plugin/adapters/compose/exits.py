@@ -46,6 +46,11 @@ TAKE_PROFIT = "take_profit"
 MAX_DURATION = "max_duration"
 
 
+def _first_fill(trade: Trade) -> bool:
+    """Whether the trade's only fill so far is its first entry (no add, no partial exit)."""
+    return trade.nr_of_successful_entries <= 1 and trade.nr_of_successful_exits == 0
+
+
 class ExitCallbacks(IStrategy):
     """Stops and exits of QuantStrategy."""
 
@@ -123,8 +128,12 @@ class ExitCallbacks(IStrategy):
         level = self._stop_level(trade, state, current_rate, current_time)
         sign = -1.0 if state.is_short else 1.0
         # Only a real move is returned: Freqtrade marks any raise as trailing, and a
-        # re-rounded copy of the same stop would mislabel an initial stop-out.
-        if not after_fill and (level.price - trade.stop_loss) * sign <= 0:
+        # re-rounded copy of the same stop would mislabel an initial stop-out. Freqtrade lets
+        # an after-fill answer lower the stop: only the first entry fill may (the plan's stop
+        # replaces the backstop); after an add or a partial exit the stop in force stays or
+        # tightens (position_adds caps an add to it).
+        may_lower = after_fill and _first_fill(trade)
+        if not may_lower and (level.price - trade.stop_loss) * sign <= 0:
             return None
         if self._is_live and is_passed(level.price, current_rate, state.is_short):
             # A distance from the price cannot express a passed stop (Freqtrade ignores 0).

@@ -6,7 +6,7 @@ stop in force stays within the entry's plan, or refused when nothing fits:
     money at the stop after the add = amount * |avg - stop| + add * |rate - stop|
     add <= (planned_risk_money - amount * |avg - stop|) / |rate - stop|
 
-(Freqtrade never moves a stop down for an add: the stop stays where it stood.) In futures an
+(The plugin's stop never moves down at an add's fill, exits.py: it stays or tightens.) In futures an
 add is also refused when the averaged position would liquidate before that stop. Each filled
 add updates the trade's entry state: average price, size, risk money, breakeven and target
 (`_quant_entry_added`). A partial exit books its share; the record is written once, when the

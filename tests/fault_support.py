@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from freqtrade_support import REPO_ROOT, start_freqtrade
+from parallel_support import ceiling
 
 from freqtrade_quant_plugin.core.regime import REGIMES
 from freqtrade_quant_plugin.offline.replay import wall_clock_ms
@@ -98,6 +99,8 @@ def timeline_start(event_index: int, seconds_from_now: float) -> pd.Timestamp:
     """First candle time of a 1m series whose candle `event_index` opens about
     `seconds_from_now` from now (rounded up to a minute) under a replay offset of
     `REPLAY_DAYS` whole days, the offset `replay_server` sets (the replay grid is a day).
+    A bot must be ready before such an event: give it a lead that grows with the load
+    (`parallel_support.ceiling`).
     """
     target_ms = -(-(wall_clock_ms() + int(seconds_from_now * 1000)) // MINUTE_MS) * MINUTE_MS
     return pd.Timestamp(
@@ -164,12 +167,12 @@ class Bot:
     def kill(self) -> None:
         """SIGKILL: no shutdown code of Freqtrade or the plugin runs."""
         os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
+        self.process.wait(timeout=ceiling(30))
 
     def interrupt(self) -> int:
         self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(timeout=60)
+            return self.process.wait(timeout=ceiling(60))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -179,7 +182,7 @@ class Bot:
         """Cleanup for a `finally`: whatever state the process is in, it ends."""
         if self.alive():
             self.process.kill()
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=ceiling(30))
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, every: float = 1.0) -> bool:

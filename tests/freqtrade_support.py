@@ -20,6 +20,7 @@ from types import ModuleType
 
 import pandas as pd
 import pytest
+from parallel_support import ceiling
 
 from freqtrade_quant_plugin.offline.ccxt_urls import offline_exchange_config
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
@@ -190,14 +191,15 @@ def _offline_env() -> dict[str, str]:
 def run_freqtrade(
     args: Sequence[str], cwd: Path, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    """Run one Freqtrade subcommand to completion; stdout and stderr are captured as text."""
+    """Run one Freqtrade subcommand to completion; stdout and stderr are captured as text.
+    `timeout` is the ceiling on an idle machine; it grows with the load (see `ceiling`)."""
     return subprocess.run(
         freqtrade_command(args),
         cwd=cwd,
         env=_offline_env(),
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=ceiling(timeout),
         check=False,
     )
 
@@ -211,10 +213,11 @@ def start_freqtrade(args: Sequence[str], cwd: Path, log_file: Path) -> subproces
 
 
 def interrupt_and_wait(process: subprocess.Popen[bytes], timeout: float = 60) -> int:
-    """Send SIGINT like Ctrl-C and wait for the exit code; kill only if it hangs."""
+    """Send SIGINT like Ctrl-C and wait for the exit code; kill only if it hangs (longer
+    than `timeout` stretched by the load)."""
     process.send_signal(signal.SIGINT)
     try:
-        return process.wait(timeout=timeout)
+        return process.wait(timeout=ceiling(timeout))
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
@@ -229,6 +232,15 @@ def create_user_data(root: Path) -> Path:
     if completed.returncode != 0:
         raise RuntimeError(f"create-userdir failed:\n{completed.stdout}\n{completed.stderr}")
     return userdir
+
+
+def prepare_user_data(userdir: Path) -> Path:
+    """Every sub-folder Freqtrade creates in a user_data dir at start-up, made beforehand:
+    Freqtrade processes started at once on a fresh user_data race to create them
+    (FileExistsError)."""
+    from freqtrade.configuration.directory_operations import create_userdata_dir
+
+    return create_userdata_dir(str(userdir), create_dir=True)
 
 
 def new_strategy(userdir: Path, name: str, template: str = "full") -> Path:

@@ -24,6 +24,7 @@ from freqtrade_support import (
     start_offline_server,
 )
 from pair_db_support import add_trade, open_database
+from parallel_support import ceiling
 
 from freqtrade_quant_plugin.adapters.pair_locks import LOCK_HORIZON, lock_reason
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
@@ -77,7 +78,7 @@ def test_dry_run_releases_a_stale_lock_at_start_up(freqtrade_config, replay_serv
         log_file=log_file,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + ceiling(240)
         while time.monotonic() < deadline and RELEASED not in log_file.read_text(errors="replace"):
             time.sleep(1)
     finally:

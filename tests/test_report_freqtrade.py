@@ -36,6 +36,7 @@ from freqtrade_support import (
     start_offline_server,
     write_freqtrade_config,
 )
+from parallel_support import ceiling
 from report_support import assert_figures, report_json, run_report
 
 from freqtrade_quant_plugin.core.regime import REGIMES
@@ -294,9 +295,9 @@ def dry_run(tmp_path_factory, market_datadir) -> Iterator[DryRun]:
             log_file=log_file,
         )  # fmt: skip
         try:
-            assert _wait_for(lambda: _closed_with_records(db) >= MIN_CLOSED, timeout=240), (
-                log_file.read_text(errors="replace")[-4000:]
-            )
+            assert _wait_for(
+                lambda: _closed_with_records(db) >= MIN_CLOSED, timeout=ceiling(240)
+            ), log_file.read_text(errors="replace")[-4000:]
             # The bot keeps trading while the report reads its DB.
             while_running = report_json(["--config", config], root)
             # A loss closed in the bot's last loop may be locked at the next loop's
@@ -306,7 +307,7 @@ def dry_run(tmp_path_factory, market_datadir) -> Iterator[DryRun]:
                     _disabled_pairs(report_json(["--config", config], root))
                     == _symbol_performance_locks(db)
                 ),
-                timeout=60,
+                timeout=ceiling(60),
             )
         finally:
             exit_code = interrupt_and_wait(bot)

@@ -23,6 +23,7 @@ from freqtrade_support import (
     start_freqtrade,
     start_offline_server,
 )
+from parallel_support import ceiling
 
 from freqtrade_quant_plugin.core.regime import REGIMES
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
@@ -140,7 +141,7 @@ def test_dry_run_stores_entry_facts_and_keeps_the_stop_after_a_restart(
             log_file=log_file,
         )  # fmt: skip
         try:
-            if _wait_for(lambda: until(log_file.read_text(errors="replace")), timeout=120):
+            if _wait_for(lambda: until(log_file.read_text(errors="replace")), timeout=ceiling(120)):
                 time.sleep(linger)
         finally:
             exit_code = interrupt_and_wait(bot)

@@ -173,6 +173,9 @@ def run(args: argparse.Namespace) -> int:
         if fragment is not None:  # after the user's configs, before the variant's overlay
             base_args[len(args.config) * 2 : len(args.config) * 2] = ["--config", str(fragment)]
         logger.info("Each variant runs: freqtrade backtesting %s", " ".join(base_args))
+        compare_runs.prepare_user_data(
+            Path(args.userdir or plan.config.get("user_data_dir") or "user_data")
+        )
         results = compare_runs.run_jobs(
             plan.jobs, base_args, Path(scratch_name), plan.strategy, workers, progress
         )

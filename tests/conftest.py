@@ -31,16 +31,24 @@ from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """Parallel by default: `pytest` alone runs `-n auto` (one worker per core) when
-    pytest-xdist is installed; `-n 0` or `-p no:xdist` run in this process. Tests of one
-    module share a worker (`--dist loadscope`), so a module's shared fixtures (backtests,
-    a bot run) are computed once; runs before xdist reads the options (this conftest's
-    hook is called before xdist's own)."""
+    pytest-xdist is installed; `-n 0` or `-p no:xdist` run in this process. A module's tests
+    share a worker (`--dist loadscope`), so its module-scoped fixtures (a backtest, a bot
+    run) are computed once; modules are handed out in collection order (see
+    pytest_collection_modifyitems). Runs before xdist reads these options."""
     if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
-        return  # no xdist, or this is one of its workers
+        return  # no xdist, or one of its workers
     if config.option.numprocesses is None and not config.option.tx:
         config.option.numprocesses = "auto"
     if config.option.dist == "no" and not config.option.distload:
         config.option.dist = "loadscope"
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with slow tests (marked freqtrade) first, so the quick ones fill in at the
+    end of a parallel run; a module's tests stay together and in their order."""
+    slow_modules = {item.module for item in items if item.get_closest_marker("freqtrade")}
+    items.sort(key=lambda item: getattr(item, "module", None) not in slow_modules)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

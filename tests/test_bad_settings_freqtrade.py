@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from bad_settings import BAD_SETTINGS, BadSetting
 from freqtrade_support import (
+    LOG_COLUMNS,
     REPO_ROOT,
     freqtrade_command,
     prepare_user_data,
@@ -50,6 +51,7 @@ def _environment(extra: dict[str, str]) -> dict[str, str]:
         if "proxy" not in key.lower() and not key.startswith(quant_variables)
     }
     env["NO_PROXY"] = "127.0.0.1,localhost"
+    env["COLUMNS"] = LOG_COLUMNS  # one log line per message, whatever the terminal
     return env | extra
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,16 +42,6 @@ def ceiling(seconds: float) -> float:
     """A generous ceiling for a wait that ends on an event: `seconds` on an idle machine,
     stretched by the load. Waiting longer costs nothing when the event comes."""
     return seconds * slowdown()
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, every: float = 1.0) -> bool:
-    """Poll `predicate` until it holds or `timeout` seconds passed; its last answer."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every)
-    return predicate()
 
 
 @contextmanager

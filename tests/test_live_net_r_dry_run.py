@@ -78,8 +78,10 @@ def test_dry_run_exit_nets_measured_slippage_once(freqtrade_config, replay_serve
     )  # fmt: skip
 
     def exit_recorded() -> bool:
+        """The exit's facts are stored one key at a time; its log line comes after the last."""
+        logged = log_file.exists() and f"{PAIR} EXIT @" in log_file.read_text(errors="replace")
         closed = _closed_trades(db)
-        return bool(closed) and "net_R_multiple" in _custom_data(db, closed[0][0])
+        return logged and bool(closed) and "net_R_multiple" in _custom_data(db, closed[0][0])
 
     try:
         _wait_for(exit_recorded, timeout=ceiling(150))

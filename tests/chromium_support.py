@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from parallel_support import ceiling
 
 CONSOLE = re.compile(r":CONSOLE[^\]]*\] (.*)")
 # Let plotly draw: scripts run until the page is idle or this much virtual time passed.
@@ -29,11 +31,14 @@ def chromium() -> str:
 
 
 def _run(args: list[str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    base = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--enable-logging=stderr", "--v=0", f"--virtual-time-budget={BUDGET_MS}"]  # fmt: skip
-    return subprocess.run(
-        [*base, *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
+    """One headless Chromium with a profile of its own (none shared between test runs)."""
+    with tempfile.TemporaryDirectory(prefix="quant-chromium-") as profile:
+        base = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+                f"--virtual-time-budget={BUDGET_MS}"]  # fmt: skip
+        return subprocess.run(
+            [*base, *args], capture_output=True, text=True, timeout=ceiling(timeout), check=False
+        )
 
 
 def load(page: Path) -> Page:

@@ -2,7 +2,9 @@
 
 Market data: the real candles of ../shared/data/binance where they are present, else (or
 with QUANT_TEST_NO_SHARED=1) the project's own synthetic stand-in, generated once per
-session into a temporary folder. The integration tests run either way.
+test run into a temporary folder (shared by the xdist workers, see parallel_support). The
+integration tests run either way. Everything else a session fixture makes (the offline
+server, Freqtrade's user_data) belongs to one worker: its own folder, its own free port.
 """
 
 from __future__ import annotations
@@ -21,8 +23,32 @@ from freqtrade_support import (
     write_synthetic_market,
 )
 from pair_db_support import fresh_postgres_database, postgres_bindir, postgres_cluster
+from parallel_support import run_folder
 
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Parallel by default: `pytest` alone runs `-n auto` (one worker per core) when
+    pytest-xdist is installed; `-n 0` or `-p no:xdist` run in this process. A module's tests
+    share a worker (`--dist loadscope`), so its module-scoped fixtures (a backtest, a bot
+    run) are computed once; modules are handed out in collection order (see
+    pytest_collection_modifyitems). Runs before xdist reads these options."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return  # no xdist, or one of its workers
+    if config.option.numprocesses is None and not config.option.tx:
+        config.option.numprocesses = "auto"
+    if config.option.dist == "no" and not config.option.distload:
+        config.option.dist = "loadscope"
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with slow tests (marked freqtrade) first, so the quick ones fill in at the
+    end of a parallel run; a module's tests stay together and in their order."""
+    slow_modules = {item.module for item in items if item.get_closest_marker("freqtrade")}
+    items.sort(key=lambda item: getattr(item, "module", None) not in slow_modules)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -37,7 +63,9 @@ def market_datadir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Freqtrade data dir (binance): ../shared/data/binance, or the synthetic stand-in."""
     if shared_data_present():
         return SHARED_DATA / "binance"
-    return write_synthetic_market(tmp_path_factory.mktemp("market") / "binance")
+    return run_folder(
+        tmp_path_factory, "market", lambda folder: write_synthetic_market(folder / "binance")
+    )
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +78,9 @@ def offline_server(market_datadir: Path) -> Iterator[OfflineExchangeServer]:
 
 @pytest.fixture(scope="session")
 def freqtrade_user_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Freqtrade user_data dir with Freqtrade's SampleStrategy, shared by the session: results
-    accumulate there; do not change its strategies (copy them into tmp_path instead)."""
+    """A Freqtrade user_data dir with Freqtrade's SampleStrategy, shared by the session (one
+    per xdist worker): results accumulate there; do not change its strategies (copy them into
+    tmp_path instead)."""
     return create_user_data(tmp_path_factory.mktemp("freqtrade"))
 
 

@@ -7,12 +7,14 @@ with Ctrl-C or killed with SIGKILL), and reads the SQLite trade DB and the logs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from freqtrade_support import REPO_ROOT, start_freqtrade
+from parallel_support import ceiling
 
 from freqtrade_quant_plugin.core.regime import REGIMES
 from freqtrade_quant_plugin.offline.replay import wall_clock_ms
@@ -30,6 +33,8 @@ from freqtrade_quant_plugin.synth.writer import write_feather
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
 REPLAY_DAYS = 30
+# Replay offsets of this process's servers (see `replay_server`).
+REPLAY_STATE_DIR = Path(tempfile.mkdtemp(prefix="quant-replay-"))
 PROBLEMS = ("Traceback", "Fatal exception")
 SAMPLE_STRATEGY = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 
@@ -98,6 +103,8 @@ def timeline_start(event_index: int, seconds_from_now: float) -> pd.Timestamp:
     """First candle time of a 1m series whose candle `event_index` opens about
     `seconds_from_now` from now (rounded up to a minute) under a replay offset of
     `REPLAY_DAYS` whole days, the offset `replay_server` sets (the replay grid is a day).
+    A bot must be ready before such an event: give it a lead that grows with the load
+    (`parallel_support.ceiling`).
     """
     target_ms = -(-(wall_clock_ms() + int(seconds_from_now * 1000)) // MINUTE_MS) * MINUTE_MS
     return pd.Timestamp(
@@ -116,6 +123,10 @@ def replay_server(datadir: Path, port: int = 0, **options) -> OfflineExchangeSer
     start_ms = wall_clock_ms()
     # offset = ceil((start - latest + reserve) / day) days: exactly REPLAY_DAYS days
     reserve = latest - start_ms + REPLAY_DAYS * DAY_MS - 1000
+    # The offset is the same at every start (see above); a state file per process keeps
+    # parallel workers and ../shared out of each other's way.
+    digest = hashlib.sha1(str(datadir).encode()).hexdigest()[:12]
+    options.setdefault("replay_state", REPLAY_STATE_DIR / f"{digest}.json")
     server = OfflineExchangeServer(
         datadir, port=port, replay=True, replay_reserve_ms=reserve, **options
     ).start()
@@ -165,12 +176,12 @@ class Bot:
     def kill(self) -> None:
         """SIGKILL: no shutdown code of Freqtrade or the plugin runs."""
         os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
+        self.process.wait(timeout=ceiling(30))
 
     def interrupt(self) -> int:
         self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(timeout=60)
+            return self.process.wait(timeout=ceiling(60))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -180,7 +191,7 @@ class Bot:
         """Cleanup for a `finally`: whatever state the process is in, it ends."""
         if self.alive():
             self.process.kill()
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=ceiling(30))
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, every: float = 1.0) -> bool:

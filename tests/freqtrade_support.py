@@ -14,12 +14,14 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
 import pandas as pd
 import pytest
+from parallel_support import ceiling
 
 from freqtrade_quant_plugin.offline.ccxt_urls import offline_exchange_config
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
@@ -153,7 +155,11 @@ def load_sample_strategies(module_name: str) -> ModuleType:
 
 
 def start_offline_server(datadir: Path, replay: bool = False, **kwargs) -> OfflineExchangeServer:
-    """A started server on a free loopback port; the caller stops it."""
+    """A started server on a free loopback port; the caller stops it. A replay keeps its
+    offset in a state file of its own (not the server's default inside `datadir`, which
+    may be ../shared and is read by every parallel worker)."""
+    if replay and "replay_state" not in kwargs:
+        kwargs["replay_state"] = Path(tempfile.mkdtemp(prefix="quant-replay-")) / "state.json"
     return OfflineExchangeServer(datadir, port=0, replay=replay, **kwargs).start()
 
 
@@ -180,24 +186,31 @@ def freqtrade_command(args: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "freqtrade", *map(str, args)]
 
 
+# Freqtrade's log lines wrap at the console width, which in a test run comes from whatever
+# COLUMNS the run inherited (80 under pytest-xdist workers): wide enough for any log line.
+LOG_COLUMNS = "400"
+
+
 def _offline_env() -> dict[str, str]:
-    """No proxy may divert a 127.0.0.1 call elsewhere."""
+    """No proxy may divert a 127.0.0.1 call elsewhere; log lines are not wrapped."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env["NO_PROXY"] = "127.0.0.1,localhost"
+    env["COLUMNS"] = LOG_COLUMNS
     return env
 
 
 def run_freqtrade(
     args: Sequence[str], cwd: Path, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    """Run one Freqtrade subcommand to completion; stdout and stderr are captured as text."""
+    """Run one Freqtrade subcommand to completion; stdout and stderr are captured as text.
+    `timeout` is the ceiling on an idle machine; it grows with the load (see `ceiling`)."""
     return subprocess.run(
         freqtrade_command(args),
         cwd=cwd,
         env=_offline_env(),
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=ceiling(timeout),
         check=False,
     )
 
@@ -211,10 +224,11 @@ def start_freqtrade(args: Sequence[str], cwd: Path, log_file: Path) -> subproces
 
 
 def interrupt_and_wait(process: subprocess.Popen[bytes], timeout: float = 60) -> int:
-    """Send SIGINT like Ctrl-C and wait for the exit code; kill only if it hangs."""
+    """Send SIGINT like Ctrl-C and wait for the exit code; kill only if it hangs (longer
+    than `timeout` stretched by the load)."""
     process.send_signal(signal.SIGINT)
     try:
-        return process.wait(timeout=timeout)
+        return process.wait(timeout=ceiling(timeout))
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
@@ -229,6 +243,15 @@ def create_user_data(root: Path) -> Path:
     if completed.returncode != 0:
         raise RuntimeError(f"create-userdir failed:\n{completed.stdout}\n{completed.stderr}")
     return userdir
+
+
+def prepare_user_data(userdir: Path) -> Path:
+    """Every sub-folder Freqtrade creates in a user_data dir at start-up, made beforehand:
+    Freqtrade processes started at once on a fresh user_data race to create them
+    (FileExistsError)."""
+    from freqtrade.configuration.directory_operations import create_userdata_dir
+
+    return create_userdata_dir(str(userdir), create_dir=True)
 
 
 def new_strategy(userdir: Path, name: str, template: str = "full") -> Path:

@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pytest
 from bad_settings import BAD_SETTINGS, BadSetting
-from freqtrade_support import REPO_ROOT, freqtrade_command, write_freqtrade_config
+from freqtrade_support import (
+    LOG_COLUMNS,
+    REPO_ROOT,
+    freqtrade_command,
+    prepare_user_data,
+    write_freqtrade_config,
+)
+from parallel_support import ceiling
 
 pytestmark = pytest.mark.freqtrade
 
@@ -44,6 +51,7 @@ def _environment(extra: dict[str, str]) -> dict[str, str]:
         if "proxy" not in key.lower() and not key.startswith(quant_variables)
     }
     env["NO_PROXY"] = "127.0.0.1,localhost"
+    env["COLUMNS"] = LOG_COLUMNS  # one log line per message, whatever the terminal
     return env | extra
 
 
@@ -68,7 +76,7 @@ def _run(
         env=_environment(entry.env),
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=ceiling(180),
         check=False,
     )
     return entry, completed
@@ -93,8 +101,8 @@ def _problems(entry: BadSetting, completed: subprocess.CompletedProcess[str]) ->
 
 
 def _run_table(command, entries, tmp_path, offline_server, datadir):
-    userdir = tmp_path / "user_data"
-    (userdir / "strategies").mkdir(parents=True)
+    # The runs go at once: their shared user_data must exist whole before they start.
+    userdir = prepare_user_data(tmp_path / "user_data")
     shutil.copy(STRATEGY_FILE, userdir / "strategies")
     with ThreadPoolExecutor(WORKERS) as pool:
         results = list(

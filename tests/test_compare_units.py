@@ -15,6 +15,7 @@ from freqtrade_quant_plugin.commands.compare_folds import Fold, split_folds, tim
 from freqtrade_quant_plugin.commands.compare_runs import (
     Variant,
     clean_environment,
+    prepare_user_data,
     select_variants,
     standard_variants,
 )
@@ -244,3 +245,14 @@ def test_a_hyperopt_parameter_file_beside_the_strategy_is_found(tmp_path: Path) 
     params.write_text(json.dumps({"strategy_name": "QuantRegimeStrategy", "params": {}}))
     (strategies / "other.json").write_text(json.dumps({"strategy_name": "Other"}))
     assert applied_parameter_files(args, {}, "QuantRegimeStrategy") == [params.resolve()]
+
+
+def test_a_fresh_user_data_gets_freqtrade_folders_before_the_parallel_runs(tmp_path: Path):
+    userdir = tmp_path / "user_data"
+    userdir.mkdir()
+    prepare_user_data(userdir)
+    assert {"backtest_results", "data", "logs", "strategies"} <= {
+        path.name for path in userdir.iterdir()
+    }
+    prepare_user_data(tmp_path / "absent")  # Freqtrade itself reports a missing user_data
+    assert not (tmp_path / "absent").exists()

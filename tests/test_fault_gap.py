@@ -37,6 +37,7 @@ from fault_support import (
     write_pair,
 )
 from freqtrade_support import write_freqtrade_config
+from parallel_support import slowdown
 
 pytestmark = [pytest.mark.freqtrade, pytest.mark.fault]
 
@@ -44,7 +45,10 @@ MARKET, LIMIT = "GAPA/USDT", "GAPB/USDT"
 PRICE, GAP = 100.0, 0.90
 LIMIT_BELOW = 0.015
 K1 = 5.0
-SECONDS_TO_GAP = 45  # the bot needs about 15-25 s to start and place both entries
+# On an idle machine the bot needs about 15-25 s to start and place both entries; the gap's
+# lead, and what "at once" allows after it, grow with the load.
+SECONDS_TO_GAP = 45
+CLOSED_WITHIN = 20
 
 GAP_STRATEGY = f'''
 from quant_regime_strategy import QuantRegimeStrategy
@@ -72,9 +76,10 @@ class GapStrategy(QuantRegimeStrategy):
 
 
 def test_a_gap_through_the_stop_closes_trades_at_once(tmp_path: Path) -> None:
+    slack = slowdown()
     datadir = tmp_path / "data"
     series = GapSeries(price=PRICE, gap_index=1800, candles=2100, gap_factor=GAP, seed=11)
-    start = timeline_start(series.gap_index + 1, SECONDS_TO_GAP)
+    start = timeline_start(series.gap_index + 1, SECONDS_TO_GAP * slack)
     for seed, pair in enumerate((MARKET, LIMIT)):
         write_pair(datadir, pair, dataclasses.replace(series, seed=seed).frame(start))
     gap_stored_ms = int(start.value // 1_000_000) + series.gap_index * MINUTE_MS
@@ -124,15 +129,16 @@ def test_a_gap_through_the_stop_closes_trades_at_once(tmp_path: Path) -> None:
             rows = trades(db)
             return {t["pair"] for t in rows if not t["is_open"]} >= {MARKET, LIMIT}
 
-        wait_for(both_closed, timeout=(gap_seen_ms / 1000 - time.time()) + 45)
+        wait_for(both_closed, timeout=(gap_seen_ms / 1000 - time.time()) + 45 * slack)
         log = bot.log
         closed = {t["pair"]: t for t in trades(db) if not t["is_open"]}
         assert set(closed) == {MARKET, LIMIT}, (trades(db), log[-6000:])
         for pair, trade in closed.items():
             assert trade["exit_reason"] in ("stop_loss", "trailing_stop_loss"), trade
             assert custom_data(db, trade["id"])["exit_reason"] == "stop_loss", pair
-            # at once: within 20 s of the gap reaching the market
-            assert epoch_ms_of_db_date(trade["close_date"]) - gap_seen_ms < 20_000, trade
+            # at once: within 20 s (idle machine) of the gap reaching the market
+            closed_after_ms = epoch_ms_of_db_date(trade["close_date"]) - gap_seen_ms
+            assert closed_after_ms < CLOSED_WITHIN * 1000 * slack, trade
             # no worse than the gap: the exit is at the gapped price (less the spread)
             assert trade["close_rate"] >= PRICE * GAP * 0.99, trade
         limit_trade = closed[LIMIT]

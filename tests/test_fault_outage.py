@@ -30,6 +30,7 @@ from fault_support import (
     write_pair,
 )
 from freqtrade_support import write_freqtrade_config
+from parallel_support import ceiling
 
 pytestmark = [pytest.mark.freqtrade, pytest.mark.fault]
 
@@ -100,7 +101,7 @@ def test_an_exchange_outage_is_logged_and_survived(tmp_path: Path) -> None:
             open_hold = [t for t in trades(db) if t["pair"] == HOLD and t["is_open"]]
             return bool(open_hold) and "quant_entry_state" in custom_data(db, open_hold[0]["id"])
 
-        assert wait_for(holding, timeout=90), bot.log[-4000:]
+        assert wait_for(holding, timeout=ceiling(90)), bot.log[-4000:]
 
         # The exchange goes away. LATE may enter on candles from now on: none can arrive
         # before the exchange is back.
@@ -108,16 +109,22 @@ def test_an_exchange_outage_is_logged_and_survived(tmp_path: Path) -> None:
         enter_from.write_text(str(int(outage_start * 1000)))
         server.stop()
         (held,) = [t for t in trades(db) if t["pair"] == HOLD]  # as the outage began
-        assert wait_for(lambda: "Stale candles for" in bot.log, timeout=150), bot.log[-6000:]
+        assert wait_for(lambda: "Stale candles for" in bot.log, timeout=ceiling(150)), bot.log[
+            -6000:
+        ]
         time.sleep(5)
         assert bot.alive(), bot.log[-4000:]
         (through,) = [t for t in trades(db) if t["id"] == held["id"]]  # as it ends
         server = replay_server(datadir, port)  # same port, same history as before
         outage_end = time.time()
 
-        assert wait_for(lambda: "Candles fresh again for" in bot.log, timeout=90), bot.log[-6000:]
+        assert wait_for(lambda: "Candles fresh again for" in bot.log, timeout=ceiling(90)), bot.log[
+            -6000:
+        ]
         # resumed: LATE's entry fills and its entry facts are logged
-        assert wait_for(lambda: f"LONG {LATE} ENTRY @" in bot.log, timeout=90), bot.log[-6000:]
+        assert wait_for(lambda: f"LONG {LATE} ENTRY @" in bot.log, timeout=ceiling(90)), bot.log[
+            -6000:
+        ]
         log = bot.log
         assert bot.alive(), log[-4000:]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from freqtrade_support import interrupt_and_wait, start_freqtrade
+from parallel_support import ceiling
 from test_strategy_dry_run import (  # noqa: F401  (replay_server is a fixture)
     EVERY_CANDLE_STRATEGY,
     ONE_PAIR_5M,
@@ -77,11 +78,13 @@ def test_dry_run_exit_nets_measured_slippage_once(freqtrade_config, replay_serve
     )  # fmt: skip
 
     def exit_recorded() -> bool:
+        """The exit's facts are stored one key at a time; its log line comes after the last."""
+        logged = log_file.exists() and f"{PAIR} EXIT @" in log_file.read_text(errors="replace")
         closed = _closed_trades(db)
-        return bool(closed) and "net_R_multiple" in _custom_data(db, closed[0][0])
+        return logged and bool(closed) and "net_R_multiple" in _custom_data(db, closed[0][0])
 
     try:
-        _wait_for(exit_recorded, timeout=150)
+        _wait_for(exit_recorded, timeout=ceiling(150))
     finally:
         exit_code = interrupt_and_wait(bot)
     text = log_file.read_text(errors="replace")

@@ -14,6 +14,7 @@ from freqtrade_support import (
     start_freqtrade,
     start_offline_server,
 )
+from parallel_support import ceiling
 
 pytestmark = pytest.mark.freqtrade
 
@@ -101,18 +102,22 @@ def test_dry_run_trades_against_the_replayed_market(
             log_file=log_file,
         )  # fmt: skip
         try:
-            text = _wait_for(log_file, lambda t: set(PAIRS) <= set(_analysed_pairs(t)), timeout=90)
+            text = _wait_for(
+                log_file, lambda t: set(PAIRS) <= set(_analysed_pairs(t)), timeout=ceiling(90)
+            )
             assert set(PAIRS) <= set(_analysed_pairs(text)), text[-4000:]
             seconds_to_boundary = 300 - time.time() % 300
             if seconds_to_boundary < 100:
                 text = _wait_for(
                     log_file,
                     lambda t: len(_analysed_pairs(t)) >= 2 * len(PAIRS),
-                    timeout=seconds_to_boundary + 40,
+                    timeout=seconds_to_boundary + ceiling(40),
                 )
                 assert len(_analysed_pairs(text)) >= 2 * len(PAIRS), text[-4000:]
             text = _wait_for(
-                log_file, lambda t: t.count("Throttling with '_process_running()'") >= 4, timeout=40
+                log_file,
+                lambda t: t.count("Throttling with '_process_running()'") >= 4,
+                timeout=ceiling(40),
             )
             assert text.count("Throttling with '_process_running()'") >= 4, text[-4000:]
         finally:

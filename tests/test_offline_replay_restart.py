@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from parallel_support import ceiling
 from test_offline_server import ManualClock, _free_port, get_ok
 
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
@@ -112,7 +113,7 @@ def test_an_unwritable_state_location_is_reported(datadir: Path, tmp_path: Path,
 def test_serve_refuses_a_replay_start_that_is_no_time(datadir: Path) -> None:
     command = [sys.executable, "-m", "freqtrade_quant_plugin.cli", "serve", "--port", "8765",
                "--datadir", str(datadir), "--replay", "--replay-start", "yesterday"]  # fmt: skip
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=ceiling(60))
     assert completed.returncode == 2
     assert "invalid start 'yesterday'" in completed.stderr
 
@@ -125,7 +126,7 @@ def _serve_once(datadir: Path, log: Path, query: str) -> list:
     with log.open("ab") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + ceiling(30)
         while f"127.0.0.1:{port}" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.2)
         url = f"http://127.0.0.1:{port}/api/v3/klines?symbol=BTCUSDT&interval=1h&{query}"
@@ -133,7 +134,7 @@ def _serve_once(datadir: Path, log: Path, query: str) -> list:
             return json.loads(reply.read())
     finally:
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0, log.read_text()
+        assert process.wait(timeout=ceiling(30)) == 0, log.read_text()
 
 
 def test_serve_command_resumes_its_replay(datadir: Path, tmp_path: Path) -> None:

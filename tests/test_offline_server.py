@@ -17,6 +17,7 @@ import ccxt
 import pandas as pd
 import pytest
 from freqtrade_support import REPO_ROOT, real_datadir
+from parallel_support import ceiling
 
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 from freqtrade_quant_plugin.offline.ccxt_urls import offline_exchange_config
@@ -253,9 +254,14 @@ class ManualClock:
 
 
 @pytest.fixture
-def replay(market_datadir: Path) -> Iterator[tuple[OfflineExchangeServer, ManualClock]]:
+def replay(
+    market_datadir: Path, tmp_path: Path
+) -> Iterator[tuple[OfflineExchangeServer, ManualClock]]:
     clock = ManualClock(1893456000000 + 2 * 60_000 + 30_000)  # 2030-01-01 00:02:30 UTC
-    with OfflineExchangeServer(market_datadir, replay=True, now_ms=clock) as server:
+    state = tmp_path / "replay.json"  # not in the shared market folder
+    with OfflineExchangeServer(
+        market_datadir, replay=True, now_ms=clock, replay_state=state
+    ) as server:
         yield server, clock
 
 
@@ -363,7 +369,7 @@ def test_serve_command_runs_until_sigterm(market_datadir: Path, tmp_path: Path) 
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + ceiling(30)
         while f"http://127.0.0.1:{port}" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert f"{spot_pair_count(market_datadir)} spot and 1 futures pairs" in log.read_text()
@@ -371,13 +377,13 @@ def test_serve_command_runs_until_sigterm(market_datadir: Path, tmp_path: Path) 
             assert json.loads(reply.read()) == {}
     finally:
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0, log.read_text()
+        assert process.wait(timeout=ceiling(30)) == 0, log.read_text()
 
 
 def test_serve_command_refuses_a_public_address(market_datadir: Path) -> None:
     command = [sys.executable, "-m", "freqtrade_quant_plugin.cli", "serve", "--port", "8765",
                "--host", "0.0.0.0", "--datadir", str(market_datadir)]  # fmt: skip
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=ceiling(60))
     assert completed.returncode == 2
     assert "loopback" in completed.stderr
 
@@ -386,5 +392,5 @@ def test_offline_config_command_writes_the_fragment(tmp_path: Path) -> None:
     output = tmp_path / "offline.json"
     command = [sys.executable, "-m", "freqtrade_quant_plugin.cli", "offline-config",
                "--port", "9911", "--output", str(output)]  # fmt: skip
-    subprocess.run(command, check=True, capture_output=True, timeout=60)
+    subprocess.run(command, check=True, capture_output=True, timeout=ceiling(60))
     assert json.loads(output.read_text()) == offline_exchange_config(9911)

@@ -24,6 +24,7 @@ from freqtrade_support import (
     start_offline_server,
 )
 from pair_db_support import add_trade, open_database
+from parallel_support import ceiling
 
 from freqtrade_quant_plugin.adapters.pair_locks import LOCK_HORIZON, lock_reason
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.freqtrade
 
 STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 RELEASED = "Released the stale symbol-performance lock of ETH/USDT"
+RUNNING = "Changing state to: RUNNING"
 
 
 @pytest.fixture
@@ -77,8 +79,12 @@ def test_dry_run_releases_a_stale_lock_at_start_up(freqtrade_config, replay_serv
         log_file=log_file,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and RELEASED not in log_file.read_text(errors="replace"):
+        # The lock is released during start-up; Ctrl-C only once the bot runs its loop (a
+        # Freqtrade interrupted in its start-up may hang instead of exiting).
+        deadline = time.monotonic() + ceiling(240)
+        while time.monotonic() < deadline and not all(
+            line in log_file.read_text(errors="replace") for line in (RELEASED, RUNNING)
+        ):
             time.sleep(1)
     finally:
         exit_code = interrupt_and_wait(bot)

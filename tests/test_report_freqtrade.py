@@ -37,6 +37,7 @@ from freqtrade_support import (
     start_offline_server,
     write_freqtrade_config,
 )
+from parallel_support import ceiling
 from report_support import assert_figures, report_json, run_report
 
 from freqtrade_quant_plugin.core.regime import REGIMES
@@ -297,9 +298,9 @@ def dry_run(tmp_path_factory, market_datadir) -> Iterator[DryRun]:
             log_file=log_file,
         )  # fmt: skip
         try:
-            assert _wait_for(lambda: _closed_with_records(db) >= MIN_CLOSED, timeout=240), (
-                log_file.read_text(errors="replace")[-4000:]
-            )
+            assert _wait_for(
+                lambda: _closed_with_records(db) >= MIN_CLOSED, timeout=ceiling(240)
+            ), log_file.read_text(errors="replace")[-4000:]
             # The bot keeps trading while the report reads its DB.
             while_running = report_json(["--config", config], root)
             # Freqtrade commits a closed trade, then (order_close_notify -> handle_protections)
@@ -309,9 +310,9 @@ def dry_run(tmp_path_factory, market_datadir) -> Iterator[DryRun]:
             # the tests read holds every close together with its lock.
             api_call(api, "POST", "stop")
             stopped = "Changing state from RUNNING to: STOPPED"
-            assert _wait_for(lambda: stopped in log_file.read_text(errors="replace"), 120), (
-                log_file.read_text(errors="replace")[-4000:]
-            )
+            assert _wait_for(
+                lambda: stopped in log_file.read_text(errors="replace"), ceiling(120)
+            ), log_file.read_text(errors="replace")[-4000:]
         finally:
             exit_code = interrupt_and_wait(bot)
         log = log_file.read_text(errors="replace")

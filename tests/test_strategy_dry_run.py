@@ -23,6 +23,7 @@ from freqtrade_support import (
     start_freqtrade,
     start_offline_server,
 )
+from parallel_support import ceiling
 
 from freqtrade_quant_plugin.core.regime import REGIMES
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
@@ -140,7 +141,7 @@ def test_dry_run_stores_entry_facts_and_keeps_the_stop_after_a_restart(
             log_file=log_file,
         )  # fmt: skip
         try:
-            if _wait_for(lambda: until(log_file.read_text(errors="replace")), timeout=120):
+            if _wait_for(lambda: until(log_file.read_text(errors="replace")), timeout=ceiling(120)):
                 time.sleep(linger)
         finally:
             exit_code = interrupt_and_wait(bot)
@@ -150,10 +151,12 @@ def test_dry_run_stores_entry_facts_and_keeps_the_stop_after_a_restart(
             assert problem not in text, text[-4000:]
         return text
 
-    # First bot: a trade opens, and its entry facts reach the DB before the bot stops.
+    # First bot: a trade opens, and its entry facts reach the DB before the bot stops. The
+    # facts are stored one key at a time; the entry's log line comes after the last one.
     def entry_stored(text: str) -> bool:
         trades = _open_trades(db)
-        return bool(trades) and "regime_at_entry" in _custom_data(db, trades[0][0])
+        logged = f"LONG {PAIR} ENTRY @" in text
+        return logged and bool(trades) and "regime_at_entry" in _custom_data(db, trades[0][0])
 
     first = run_bot("first", FIRST_K1, entry_stored)
     assert f"LONG {PAIR} ENTRY @" in first, first[-4000:]

@@ -174,6 +174,9 @@ def run(args: argparse.Namespace) -> int:
         )
         workers = min(args.job_workers or os.cpu_count() or 1, len(jobs))
         logger.info("Each variant runs: freqtrade backtesting %s", " ".join(base_args))
+        compare_runs.prepare_user_data(
+            Path(args.userdir or plan.config.get("user_data_dir") or "user_data")
+        )
         results = compare_runs.run_jobs(
             jobs, base_args, Path(scratch_name), strategy, workers, progress, plain
         )

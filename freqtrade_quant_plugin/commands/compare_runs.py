@@ -199,6 +199,16 @@ def mean_of(records: list[dict[str, Any]], key: str) -> float | None:
     return fmean(values) if values else None
 
 
+def prepare_user_data(userdir: Path) -> None:
+    """Freqtrade makes a user_data dir's missing sub-folders at start-up (check, then mkdir):
+    parallel backtests on a fresh user_data race there and one fails with FileExistsError.
+    Made once before they start; a missing user_data is left to Freqtrade's own error."""
+    if userdir.is_dir():
+        from freqtrade.configuration.directory_operations import create_userdata_dir
+
+        create_userdata_dir(str(userdir))
+
+
 def run_jobs(
     jobs: Sequence[Job],
     base_args: Sequence[str],

@@ -53,12 +53,17 @@ class Faults:
         self._reject: tuple[int, int] = (0, -2010)
         self._partial: tuple[int, float] = (0, 1.0)
         self.outage_requests = 0
+        self.outage_answers: dict[int, int] = {}  # status -> requests answered with it
 
     def start_outage(self, status: int, seconds: float, path: str = "/") -> None:
         if status not in OUTAGE_ANSWERS and status != 0:
             raise ValueError(f"outage status {status}: one of {sorted(OUTAGE_ANSWERS)} or 0")
         with self._lock:
             self._outage = _Outage(status, self._clock() + seconds, path)
+
+    def end_outage(self) -> None:
+        with self._lock:
+            self._outage = None
 
     def reject_orders(self, count: int, code: int = -2010) -> None:
         if code not in REJECT_MESSAGES:
@@ -83,7 +88,9 @@ class Faults:
             if not path.startswith(self._outage.path):
                 return None
             self.outage_requests += 1
-            return self._outage.status
+            status = self._outage.status
+            self.outage_answers[status] = self.outage_answers.get(status, 0) + 1
+            return status
 
     def outage_answer(self, status: int) -> tuple[int, object]:
         """(HTTP status, body): Binance's JSON for 429, an HTML page for a 5xx."""
@@ -117,6 +124,7 @@ class Faults:
                 "outage_path": None if self._outage is None else self._outage.path,
                 "outage_seconds_left": max(left, 0.0),
                 "outage_requests": self.outage_requests,
+                "outage_answers": dict(self.outage_answers),
                 "reject_next": self._reject[0],
                 "partial_next": self._partial[0],
             }

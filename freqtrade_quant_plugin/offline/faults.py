@@ -52,7 +52,6 @@ class Faults:
         self._outage: _Outage | None = None
         self._reject: tuple[int, int] = (0, -2010)
         self._partial: tuple[int, float] = (0, 1.0)
-        self.outage_requests = 0
         self.outage_answers: dict[int, int] = {}  # status -> requests answered with it
 
     def start_outage(self, status: int, seconds: float, path: str = "/") -> None:
@@ -87,7 +86,6 @@ class Faults:
                 return None
             if not path.startswith(self._outage.path):
                 return None
-            self.outage_requests += 1
             status = self._outage.status
             self.outage_answers[status] = self.outage_answers.get(status, 0) + 1
             return status
@@ -123,7 +121,7 @@ class Faults:
                 "outage_status": None if self._outage is None else self._outage.status,
                 "outage_path": None if self._outage is None else self._outage.path,
                 "outage_seconds_left": max(left, 0.0),
-                "outage_requests": self.outage_requests,
+                "outage_requests": sum(self.outage_answers.values()),
                 "outage_answers": dict(self.outage_answers),
                 "reject_next": self._reject[0],
                 "partial_next": self._partial[0],

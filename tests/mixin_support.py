@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from freqtrade_support import REPO_ROOT, output_of, run_freqtrade, write_freqtrade_config
+from stop_probe import Trades, probe_source, read_stops
 
 STRATEGIES_ANY = REPO_ROOT / "tests" / "strategies_any"
 # file stem -> strategy class
@@ -75,6 +76,7 @@ class Run:
     trades: dict[str, list[dict]]  # strategy -> Freqtrade's result trades
     records: dict[str, list[dict]]  # strategy -> the plugin's .quant.json records
     summary: dict[str, dict]
+    stops: dict[str, Trades] = field(default_factory=dict)  # with `probe`: stop_probe.py
 
 
 def run_backtest(
@@ -89,8 +91,13 @@ def run_backtest(
     stems: tuple[str, ...] = SPOT,
     extra: tuple[str, ...] = (),
     append: dict[str, str] | None = None,
+    probe: bool = False,
 ) -> Run:
+    """`probe`: also note the stop in force at every candle of every trade (stop_probe.py)."""
     userdir = root / "user_data"
+    notes = root / "stops.jsonl"
+    if probe:
+        append = {stem: (append or {}).get(stem, "") + probe_source(notes) for stem in stems}
     folder = write_strategies(userdir / "strategies", stems, append)
     base = {
         "exchange": {"pair_whitelist": pairs},
@@ -141,4 +148,5 @@ def run_backtest(
         trades={name: stats["strategy"][name]["trades"] for name in strategies},
         records=records,
         summary=document.get("summary", {}),
+        stops=read_stops(notes) if probe else {},
     )

@@ -7,6 +7,9 @@ none, the mixin's default) and `SGuard` (guard). For each S:
   sized, gated and recorded; it decided no exit), and S's exit reasons all occur;
 - guard: S's exit reasons still occur, and a trade both entered closes no later in SGuard
   (its stop is never looser, every other exit is S's own);
+- stops, candle by candle (tests/stop_probe.py notes the stop each candle's stop check
+  used): on every candle where S and a variant hold the same trade with the same position,
+  SQuant's stop is S's and SGuard's is at least as tight;
 - records: one per trade, and R times the risk money is Freqtrade's profit plus the fees.
 """
 
@@ -18,6 +21,7 @@ from datetime import datetime
 
 import pytest
 from mixin_support import SPOT, Run, run_backtest, variants
+from stop_probe import assert_every_candle_noted, compare_stops
 
 from freqtrade_quant_plugin.core.sizing import RiskConfig
 
@@ -55,6 +59,7 @@ def spot(tmp_path_factory, offline_server, market_datadir) -> Run:
         overrides={"quant": {"risk": {"risk_per_trade": RISK_PER_TRADE}}},
         extra=("--enable-protections",),
         append={"roi_scalper": GREEDY},
+        probe=True,
     )
 
 
@@ -100,6 +105,21 @@ def test_guard_mode_keeps_the_strategys_exit_reasons_and_never_loosens_its_stop(
             # The same trade to its end: its last stop is at least the strategy's own.
             assert trade["stop_loss_abs"] >= match["stop_loss_abs"] * (1 - 1e-9), (stem, trade)
     assert compared > 0 or stem in SIZE_CHANGING
+
+
+@pytest.mark.parametrize("mode", ["none", "guard"])
+@pytest.mark.parametrize("stem", SPOT)
+def test_the_stop_is_never_looser_than_the_strategys_own_at_any_candle(spot, stem, mode):
+    plain, quant, guard = variants(stem)
+    composed = quant if mode == "none" else guard
+    for name in (plain, composed):
+        assert_every_candle_noted(spot.trades[name], spot.stops[name])
+    result = compare_stops(spot.stops[plain], spot.stops[composed], mode)
+    assert not result.looser, (stem, mode, result.looser[:5])
+    # Adds cut to the plan part the positions after the first add (DcaAdds): the candles
+    # before it are compared, and enough of them to mean something.
+    assert result.trades >= 5 and result.candles >= 50, (stem, mode, result)
+    assert mode == "none" or result.tighter > 0, (stem, result)  # the guard did act
 
 
 @pytest.mark.parametrize("stem", SPOT)

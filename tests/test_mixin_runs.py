@@ -5,7 +5,9 @@ shorts, exit_profit_only, and a dry-run bot.
   class pickles), the parameter file is written beside the strategy and a later backtest
   of HyperoptParamsQuant loads it;
 - ShortFutures (can_short, its own leverage 2) on synthetic futures candles: the composed
-  strategy trades long and short, never above the strategy's leverage, one record per trade;
+  strategy trades long and short, never above the strategy's leverage, one record per trade,
+  and its stop on every candle (tests/stop_probe.py) is the strategy's own (none) or at
+  least as tight (guard: above for a long, below for a short);
 - `exit_profit_only` with the plugin's exits (replace): they still act;
 - `freqtrade trade --dry-run` with a plain strategy composed in guard mode: the entry
   state is stored, and the trade's stop is the tighter of the ATR stop and the static one.
@@ -30,6 +32,7 @@ from freqtrade_support import (
     write_freqtrade_config,
 )
 from mixin_support import run_backtest, variants, write_strategies
+from stop_probe import assert_every_candle_noted, compare_stops
 
 from freqtrade_quant_plugin.synth import write_synthetic_data
 
@@ -84,7 +87,7 @@ def test_futures_long_and_short_within_the_strategys_leverage(tmp_path_factory):
             root, datadir, server.port, names,
             pairs=[f"{pair}:USDT" for pair in pairs], timerange="20240201-20240501",
             overrides={"trading_mode": "futures", "margin_mode": "isolated"},
-            stems=("short_futures",),
+            stems=("short_futures",), probe=True,
         )  # fmt: skip
     finally:
         server.stop()
@@ -105,6 +108,13 @@ def test_futures_long_and_short_within_the_strategys_leverage(tmp_path_factory):
     for record in run.records[quant]:
         assert record["leverage"] <= 2.0
         assert math.isfinite(record["R_multiple"])
+    for name in names:
+        assert_every_candle_noted(run.trades[name], run.stops[name])
+    for name, mode in ((quant, "none"), (guard, "guard")):
+        result = compare_stops(run.stops[plain], run.stops[name], mode)
+        assert not result.looser, (mode, result.looser[:5])
+        assert result.trades >= 5 and result.candles >= 50, (mode, result)
+        assert 0 < result.short_candles < result.candles, (mode, result)
 
 
 def test_exit_profit_only_leaves_the_plugins_exits(tmp_path, offline_server, market_datadir):

@@ -78,6 +78,7 @@ class Comparison:
     trades: int = 0  # trades of both compared on at least one candle
     short_candles: int = 0  # of `candles`, those of short trades
     tighter: int = 0  # of `candles`, those where the variant's stop was the tighter one
+    adjusted: int = 0  # of `candles`, those after an add or a partial exit
     diverged: int = 0  # trades whose positions parted (an add of another size): rest skipped
     looser: list[str] = field(default_factory=list)  # what failed, readable
 
@@ -101,6 +102,7 @@ def compare_stops(plain: Trades, composed: Trades, mode: str) -> Comparison:
                 break
             compared += 1
             result.short_candles += is_short
+            result.adjusted += entries > 1 or exits > 0
             tolerance = 1e-9 * abs(own_stop)
             gap = (own_stop - stop) if is_short else (stop - own_stop)
             ok = abs(gap) <= tolerance if mode == "none" else gap >= -tolerance

@@ -78,6 +78,7 @@ class Comparison:
     trades: int = 0  # trades of both compared on at least one candle
     short_candles: int = 0  # of `candles`, those of short trades
     tighter: int = 0  # of `candles`, those where the variant's stop was the tighter one
+    tighter_short: int = 0  # of `tighter`, those of short trades
     adjusted: int = 0  # of `candles`, those after an add or a partial exit
     diverged: int = 0  # trades whose positions parted (an add of another size): rest skipped
     looser: list[str] = field(default_factory=list)  # what failed, readable
@@ -107,6 +108,7 @@ def compare_stops(plain: Trades, composed: Trades, mode: str) -> Comparison:
             gap = (own_stop - stop) if is_short else (stop - own_stop)
             ok = abs(gap) <= tolerance if mode == "none" else gap >= -tolerance
             result.tighter += gap > tolerance
+            result.tighter_short += gap > tolerance and is_short
             if not ok:
                 result.looser.append(f"{key} {candle}: {stop!r} vs the strategy's {own_stop!r}")
         result.candles += compared

@@ -115,6 +115,7 @@ def test_futures_long_and_short_within_the_strategys_leverage(tmp_path_factory):
         assert not result.looser, (mode, result.looser[:5])
         assert result.trades >= 5 and result.candles >= 50, (mode, result)
         assert 0 < result.short_candles < result.candles, (mode, result)
+    assert result.tighter_short > 0, result  # guard's stop acted on shorts too
 
 
 def test_exit_profit_only_leaves_the_plugins_exits(tmp_path, offline_server, market_datadir):

@@ -8,15 +8,20 @@ replayed synthetic futures market). Each bot runs until its first full loop is d
 pair through the REST API, and then all bots are stopped with Ctrl-C. Per strategy:
 
 - a clean start and stop: exit code 130, no Traceback or ERROR line in the log;
-- the plugin's start-up lines: the raised startup_candle_count and the exit mode `none`;
+- the plugin's start-up lines: the raised startup_candle_count, the exit mode `none`, and
+  that the static stoploss is the trade's stop in that mode (not a backstop);
 - the loop evaluated the strategy on every pair: the analysed frame holds the strategy's
   own indicator column and signal columns beside the plugin's `quant_regime`, whose
-  newest candle has a regime (the raised warm-up was loaded).
+  newest candle has a regime (the raised warm-up was loaded);
+- every trade the loop opened (whether the replayed candle gives an entry signal depends on
+  the hour the test runs) has the plugin's entry state stored, at its fill price.
 """
 
 from __future__ import annotations
 
+import json
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -55,6 +60,7 @@ class Bot:
     stem: str
     pairs: list[str]
     log: Path
+    db: Path
     api: dict
     process: subprocess.Popen[bytes]
     exit_code: int | None = None
@@ -75,7 +81,7 @@ def _start_bot(root: Path, stem: str, port: int, pairs: list[str], overrides: di
         root / "config.json",
         port,
         {**overrides, "exchange": {"pair_whitelist": pairs}, "max_open_trades": 2,
-         "stake_amount": 100, "api_server": api,
+         "stake_amount": 100, "api_server": api, "entry_pricing": {"price_side": "other"},
          "internals": {"process_throttle_secs": 2, "heartbeat_interval": 1}},
     )  # fmt: skip
     log, db = root / "bot.log", root / "trades.sqlite"
@@ -85,7 +91,7 @@ def _start_bot(root: Path, stem: str, port: int, pairs: list[str], overrides: di
         cwd=root,
         log_file=log,
     )  # fmt: skip
-    return Bot(stem, pairs, log, api, process)
+    return Bot(stem, pairs, log, db, api, process)
 
 
 def _stop(bots: list[Bot]) -> None:
@@ -100,6 +106,16 @@ def _stop(bots: list[Bot]) -> None:
         except subprocess.TimeoutExpired:
             bot.process.kill()
             bot.process.wait()
+
+
+def _entry_states(db: Path) -> list[tuple[float, str | None]]:
+    """Each filled trade's open rate and stored entry state (None when missing); a trade
+    whose entry order is still open has amount 0 and no state yet."""
+    with sqlite3.connect(db) as connection:
+        return connection.execute(
+            "SELECT t.open_rate, c.cd_value FROM trades t LEFT JOIN trade_custom_data c "
+            "ON c.ft_trade_id = t.id AND c.cd_key = 'quant_entry_state' WHERE t.amount > 0"
+        ).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +157,7 @@ def test_composed_strategy_runs_a_dry_run_loop(stem: str, bots: dict[str, Bot]) 
     assert "Traceback" not in text and " - ERROR - " not in text, text[-4000:]
     assert f"{name}: startup_candle_count raised from" in text, text[-4000:]
     assert f"{name}: quant.exits.mode 'none'" in text, text[-4000:]
+    assert "is the trade's stop with the strategy's own exits" in text, text[-4000:]
     assert set(bot.candles) == set(bot.pairs)
     for pair, answer in bot.candles.items():
         columns = answer["columns"]
@@ -148,3 +165,6 @@ def test_composed_strategy_runs_a_dry_run_loop(stem: str, bots: dict[str, Bot]) 
             assert column in columns, (pair, column, columns)
         newest = dict(zip(columns, answer["data"][-1], strict=True))
         assert newest["quant_regime"] not in (None, "UNKNOWN"), (pair, newest)
+    for open_rate, state in _entry_states(bot.db):
+        assert state is not None, text[-4000:]
+        assert json.loads(state)["entry_price"] == pytest.approx(open_rate)

@@ -12,7 +12,8 @@ Each run: exit 0, no Traceback or pickle error, the requested epochs in the .fth
 the spaces' parameters in every epoch, and the epochs evaluated in worker processes: a probe
 subclass of the composed class notes the process that set the strategy up (bot_start) and
 each process that computed signals (populate_entry_trend, which hyperopt runs per epoch).
-Small on purpose (one pair, three weeks, two epochs): issue 17's suite budget.
+Small on purpose (one pair, three weeks, two epochs): issue 17's suite budget; the twelve
+runs are split in two classes that a parallel run can give to two workers.
 """
 
 from __future__ import annotations
@@ -66,10 +67,7 @@ def _pids(folder: Path, kind: str) -> set[str]:
     return {path.name.split("-")[1] for path in folder.glob(f"{kind}-*")}
 
 
-@pytest.mark.parametrize("stem", list(STRATEGIES))
-def test_composed_strategy_hyperopts_with_two_workers(
-    stem: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+def _hyperopt_with_two_workers(stem: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     name = STRATEGIES[stem]
     pid_dir = tmp_path / "pids"
     pid_dir.mkdir()
@@ -117,3 +115,24 @@ def test_composed_strategy_hyperopts_with_two_workers(
     setup, signals = _pids(pid_dir, "setup"), _pids(pid_dir, "signals")
     assert setup and signals, (setup, signals)
     assert not setup & signals, (setup, signals)  # signals came from the workers only
+
+
+# Two classes: a parallel run (`--dist loadscope`) hands each to a worker of its own.
+FIRST_HALF = list(STRATEGIES)[:6]
+SECOND_HALF = list(STRATEGIES)[6:]
+
+
+class TestFirstHalf:
+    @pytest.mark.parametrize("stem", FIRST_HALF)
+    def test_composed_strategy_hyperopts_with_two_workers(
+        self, stem: str, tmp_path: Path, request: pytest.FixtureRequest
+    ) -> None:
+        _hyperopt_with_two_workers(stem, tmp_path, request)
+
+
+class TestSecondHalf:
+    @pytest.mark.parametrize("stem", SECOND_HALF)
+    def test_composed_strategy_hyperopts_with_two_workers(
+        self, stem: str, tmp_path: Path, request: pytest.FixtureRequest
+    ) -> None:
+        _hyperopt_with_two_workers(stem, tmp_path, request)

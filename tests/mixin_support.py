@@ -14,8 +14,12 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from freqtrade_support import REPO_ROOT, output_of, run_freqtrade, write_freqtrade_config
+from parallel_support import run_folder
 from stop_probe import Trades, probe_source, read_stops
+
+from freqtrade_quant_plugin.synth import write_synthetic_data
 
 STRATEGIES_ANY = REPO_ROOT / "tests" / "strategies_any"
 # file stem -> strategy class
@@ -34,6 +38,10 @@ STRATEGIES = {
     "no_exit_signal": "NoExitSignal",
 }
 SPOT = tuple(stem for stem in STRATEGIES if stem != "short_futures")
+# ShortFutures' market: synthetic perpetual candles (mark and funding files included) and
+# the config entries that make Freqtrade trade them.
+FUTURES_PAIR = "XRP/USDT:USDT"
+FUTURES = {"trading_mode": "futures", "margin_mode": "isolated"}
 
 COMPOSED = """
 
@@ -63,6 +71,18 @@ def write_strategies(
         source = composed_source(stem) + (append or {}).get(stem, "")
         (folder / f"{stem}.py").write_text(source)
     return folder
+
+
+def futures_datadir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """FUTURES_PAIR's 1h futures data, 2024-01-01 + 90 days, built once per test run."""
+
+    def build(folder: Path) -> Path:
+        datadir = folder / "binance"
+        spot = FUTURES_PAIR.split(":")[0]
+        write_synthetic_data(datadir, [spot], ["1h"], 42, "2024-01-01", 90, futures=True)
+        return datadir
+
+    return run_folder(tmp_path_factory, "mixin_futures", build)
 
 
 def variants(stem: str) -> tuple[str, str, str]:

@@ -214,6 +214,7 @@ def test_dry_run_loop_of_a_composed_strategy_in_guard_mode(tmp_path, market_data
     assert found is not None, text[-4000:]
     assert exit_code == 130 and "Traceback" not in text, text[-4000:]
     assert "quant.exits.mode 'guard'" in text and "startup_candle_count raised" in text
+    assert "The static stoploss -0.05 stays in force" in text, text[-4000:]
     _, open_rate, stop_loss, state_text = found
     state = json.loads(state_text)
     assert state["entry_price"] == pytest.approx(open_rate)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from freqtrade_quant_plugin.core.exit_modes import GUARD, NONE, REPLACE
+
 logger = logging.getLogger(__name__)
 
 # Used when the exchange cannot tell a pair's maintenance margin: above Binance's lowest
@@ -60,12 +62,21 @@ def min_stake_for_stop(
     return None if value is None else float(value)
 
 
-def static_stoploss_notice(stoploss: float) -> str:
-    """Said at start-up: what the static stoploss does to the smallest entry."""
+# What the static stoploss is to a filled trade, per quant.exits.mode (core/exit_modes.py).
+_STATIC_STOP_ROLE = {
+    REPLACE: "is a backstop only (the plugin's ATR stop replaces it when the entry fills)",
+    GUARD: "stays in force (the plugin's ATR stop tightens it where it is tighter)",
+    NONE: "is the trade's stop with the strategy's own exits (the plugin adds no stop)",
+}
+
+
+def static_stoploss_notice(stoploss: float, mode: str) -> str:
+    """Said at start-up: what the static stoploss is to a trade in exit `mode` and what it
+    does to the smallest entry."""
     return (
-        f"The static stoploss {stoploss:g} is a backstop only (the plugin's ATR stop replaces "
-        "it when the entry fills); Freqtrade also sizes its minimum stake to survive it, up "
-        "to 1.5x the exchange's minimum order value. An entry whose risk-sized stake is "
-        "below that minimum is not taken (a stake is never raised beyond its risk); the "
-        "skip line names the minimum the trade's own stop would need"
+        f"The static stoploss {stoploss:g} {_STATIC_STOP_ROLE[mode]}; Freqtrade also sizes "
+        "its minimum stake to survive it, up to 1.5x the exchange's minimum order value. An "
+        "entry whose risk-sized stake is below that minimum is not taken (a stake is never "
+        "raised beyond its risk); the skip line names the minimum the trade's own stop would "
+        "need"
     )

@@ -233,7 +233,7 @@ class QuantMixin(
         if self._runmode == RunMode.LIVE:
             advise_stop_on_exchange(self.order_types, bool(self.config.get("dry_run")))
         if self._is_live:
-            logger.info(static_stoploss_notice(self.stoploss))
+            logger.info(static_stoploss_notice(self.stoploss, self.quant_exits_mode))
         self._reset_run_state()
         self.pair_performance = PairPerformanceHooks(self, self.quant_settings, self._risk_money)
         check_exit_settings(self)

@@ -37,6 +37,12 @@ def regime_frame(dataframe: pd.DataFrame, config: RegimeDetectorConfig) -> pd.Da
     return frame
 
 
+def same_candles(dataframe: pd.DataFrame, regimes: pd.DataFrame) -> bool:
+    """Whether `regimes` was computed from the candles `dataframe` holds now."""
+    columns = list(_CANDLES)
+    return len(dataframe) == len(regimes) and dataframe[columns].equals(regimes[columns])
+
+
 def add_plugin_columns(
     strategy: Any, dataframe: pd.DataFrame, regimes: pd.DataFrame, prefix: str
 ) -> pd.DataFrame:

@@ -6,7 +6,8 @@ shorts, exit_profit_only, and a dry-run bot.
   of HyperoptParamsQuant loads it;
 - ShortFutures (can_short, its own leverage 2) on synthetic futures candles: the composed
   strategy trades long and short, never above the strategy's leverage, one record per trade;
-- `exit_profit_only` with the plugin's exits (replace): they still act;
+- `exit_profit_only` (with an offset) holds back only exit signals: replace's time exit
+  at a loss and guard's ATR stop still act;
 - `freqtrade trade --dry-run` with a plain strategy composed in guard mode: the entry
   state is stored, and the trade's stop is the tighter of the ATR stop and the static one.
 """
@@ -107,19 +108,32 @@ def test_futures_long_and_short_within_the_strategys_leverage(tmp_path_factory):
         assert math.isfinite(record["R_multiple"])
 
 
+REGIMES = ("LOW_VOL", "NORMAL_VOL", "HIGH_VOL", "EXTREME_VOL", "TRENDING", "RANGING")
+
+
 def test_exit_profit_only_leaves_the_plugins_exits(tmp_path, offline_server, market_datadir):
+    """Freqtrade 2026.9 holds back only exit signals below exit_profit_offset, never
+    custom_exit: replace's time exit still fires at a loss (a 6 h limit makes it frequent);
+    guard's ATR stop (custom_stoploss) still closes trades before the static -8 %."""
+    six_hours = {regime: {"max_duration_hours": 6} for regime in REGIMES}
     run = run_backtest(
-        tmp_path, market_datadir, offline_server.port, ["ExitSignalsQuant"],
+        tmp_path, market_datadir, offline_server.port, ["ExitSignalsQuant", "ExitSignalsGuard"],
         pairs=PAIRS, timerange=TIMERANGE, stems=("exit_signals",),
-        overrides={"exit_profit_only": True, "quant": {"exits": {"mode": "replace"}}},
+        overrides={"exit_profit_only": True, "exit_profit_offset": 0.05,
+                   "quant": {"exits": {"mode": "replace"}, "exit_policy": six_hours}},
     )  # fmt: skip
+    replaced = run.trades["ExitSignalsQuant"]
     reasons = Counter(r["exit_reason"] for r in run.records["ExitSignalsQuant"])
-    assert reasons["stop_loss"] > 0 and reasons["take_profit"] > 0, reasons
-    losing_signal_exits = [
-        t for t in run.trades["ExitSignalsQuant"]
-        if t["exit_reason"] == "exit_signal" and t["profit_ratio"] <= 0
+    assert reasons["stop_loss"] > 0 and reasons["max_duration"] > 0, reasons
+    assert any(t["exit_reason"] == "max_duration" and t["profit_ratio"] < 0 for t in replaced)
+    for name in ("ExitSignalsQuant", "ExitSignalsGuard"):
+        signal_exits = [t for t in run.trades[name] if t["exit_reason"] == "exit_signal"]
+        assert all(t["profit_ratio"] > 0.05 for t in signal_exits), name  # held back below
+    guard_stops = [
+        t for t in run.trades["ExitSignalsGuard"]
+        if t["exit_reason"] in ("stop_loss", "trailing_stop_loss") and t["profit_ratio"] < 0
     ]  # fmt: skip
-    assert not losing_signal_exits  # exit_profit_only holds back only the signals
+    assert any(t["profit_ratio"] > -0.07 for t in guard_stops), guard_stops  # the ATR stop
 
 
 EVERY_CANDLE = '''

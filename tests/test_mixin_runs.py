@@ -224,3 +224,48 @@ def test_dry_run_loop_of_a_composed_strategy_in_guard_mode(tmp_path, market_data
     static_stop = state["entry_price"] * (1 - 0.05)
     assert state["stop_price"] == pytest.approx(max(atr_stop, static_stop), rel=1e-9)
     assert stop_loss >= static_stop * (1 - 1e-6)  # never looser than the strategy's own
+
+
+SKIPPED_CUSTOM_EXIT = '''
+
+class AlwaysExit(ExitSignals):
+    """An exit signal on every candle without an entry signal (Freqtrade enters on none
+    with both): Freqtrade then calls custom_exit only on entry-signal candles."""
+
+    def populate_exit_trend(self, dataframe, metadata):
+        dataframe["exit_long"] = (dataframe["rsi"] >= 33).astype(int)
+        return dataframe
+
+
+class AlwaysExitQuant(QuantMixin, AlwaysExit):
+    quant_exits_default = "replace"
+
+
+class SilentQuant(QuantMixin, ExitSignals):
+    use_exit_signal = False
+    quant_exits_default = "replace"
+'''
+
+
+def test_the_plugins_exits_act_when_freqtrade_skips_custom_exit(
+    tmp_path, offline_server, market_datadir
+):
+    """Freqtrade calls custom_exit only with use_exit_signal on and no exit signal on the
+    candle; a signal held back by exit_profit_only, or use_exit_signal false, must not take
+    replace's exits with it: every trade leaves by the 6 h time exit at the latest."""
+    six_hours = {regime: {"max_duration_hours": 6} for regime in REGIMES}
+    names = ["AlwaysExitQuant", "SilentQuant"]
+    run = run_backtest(
+        tmp_path, market_datadir, offline_server.port, names,
+        pairs=PAIRS, timerange=TIMERANGE, stems=("exit_signals",),
+        append={"exit_signals": SKIPPED_CUSTOM_EXIT},
+        overrides={"exit_profit_only": True, "exit_profit_offset": 0.05,
+                   "quant": {"exit_policy": six_hours}},
+    )  # fmt: skip
+    for name in names:
+        reasons = Counter(r["exit_reason"] for r in run.records[name])
+        assert reasons["max_duration"] > 0, (name, reasons)
+        assert all(t["trade_duration"] <= 7 * 60 for t in run.trades[name]), name
+    losing = [t for t in run.trades["AlwaysExitQuant"] if t["exit_reason"] == "max_duration"]
+    assert any(t["profit_ratio"] < 0 for t in losing)  # while the signal was held back
+    assert not [t for t in run.trades["SilentQuant"] if t["exit_reason"] == "exit_signal"]

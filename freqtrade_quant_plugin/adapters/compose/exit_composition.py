@@ -8,7 +8,9 @@
   below the plugin's stop; once the trade has an add, it never lowers the stop the add was
   sized to;
 - custom_exit: the plugin's exits first (replace: take-profit, time exit, fail-closed
-  exits; guard: only a stop the price already passed), else the user's;
+  exits; guard: only a stop the price already passed), else the user's; where Freqtrade
+  skips custom_exit (`use_exit_signal` false, an exit signal on the candle that
+  `exit_profit_only` may hold back), `should_exit` adds the plugin's exit itself;
 - custom_exit_price: the take-profit level for the plugin's take-profit, else the user's.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from freqtrade.enums import ExitCheckTuple, ExitType
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 
@@ -164,11 +167,42 @@ class ComposedExits(IStrategy):
         )
 
     def _compose_custom_exit(self, user: Any, **call: Any) -> str | bool | None:
-        if self.quant_exits_mode != NONE:
-            reason = ExitCallbacks.custom_exit(self, **call)
-            if reason and (self.quant_exits_mode == REPLACE or reason in _GUARD_EXITS):
-                return reason
-        return user(**call)
+        return self._plugin_exit(call) or user(**call)
+
+    def _plugin_exit(self, call: dict[str, Any]) -> str | None:
+        """The plugin's custom exit in this mode (replace: all; guard: a passed stop)."""
+        if self.quant_exits_mode == NONE:
+            return None
+        reason = ExitCallbacks.custom_exit(self, **call)
+        if reason and (self.quant_exits_mode == REPLACE or reason in _GUARD_EXITS):
+            return reason
+        return None
+
+    def should_exit(
+        self,
+        trade: Trade,
+        rate: float,
+        current_time: datetime,
+        *,
+        enter: bool,
+        exit_: bool,
+        **kwargs: Any,
+    ) -> list[ExitCheckTuple]:
+        """Freqtrade's exit checks, plus the plugin's custom exit where Freqtrade skipped
+        custom_exit: `use_exit_signal` false, or an exit signal on the candle (which
+        `exit_profit_only` may then hold back). Only the plugin's part: the user's
+        custom_exit stays skipped there, as without the plugin."""
+        exits = super().should_exit(trade, rate, current_time, enter=enter, exit_=exit_, **kwargs)
+        skipped = not self.use_exit_signal or (exit_ and not enter)
+        if not skipped or any(check.exit_type == ExitType.EXIT_SIGNAL for check in exits):
+            return exits
+        call = {"pair": trade.pair, "trade": trade, "current_time": current_time,
+                "current_rate": rate, "current_profit": trade.calc_profit_ratio(rate)}  # fmt: skip
+        reason = self._plugin_exit(call)
+        if not reason:
+            return exits
+        exit_check = ExitCheckTuple(exit_type=ExitType.CUSTOM_EXIT, exit_reason=reason)
+        return [*self._stop_typed([exit_check]), *exits]
 
     def custom_exit_price(
         self,

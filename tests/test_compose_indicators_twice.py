@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import pytest
 from freqtrade.strategy import IStrategy
 from live_trade_support import (  # noqa: F401 (fixture)
     PAIR,
@@ -17,6 +18,7 @@ from live_trade_support import (  # noqa: F401 (fixture)
     load_strategy_class,
     started_strategy,
 )
+from mixin_support import run_backtest
 
 from freqtrade_quant_plugin import QuantMixin
 from freqtrade_quant_plugin.adapters.compose.columns import regime_frame
@@ -82,3 +84,37 @@ def test_two_super_calls_in_a_mixin_subclass():
     _check(strategy, frame, "quant_")
     assert "mine" in frame.columns
     assert "ETH/USDT" not in strategy.signal_table._pairs  # not the pair the bot trades
+
+
+TWICE = '''
+
+class ExitSignalsTwice(QuantMixin, ExitSignals):
+    """super() on another pair's candles (same timeframe, the traded pair's metadata),
+    then on the pair's own frame: what a strategy with an informative pair may write."""
+
+    quant_exits_default = "guard"
+
+    def populate_indicators(self, dataframe, metadata):
+        other = "ETH/USDT" if metadata["pair"] == "BTC/USDT" else "BTC/USDT"
+        informative = self.dp.get_pair_dataframe(other, self.timeframe).copy()
+        super().populate_indicators(informative, metadata)
+        return super().populate_indicators(dataframe, metadata)
+'''
+
+
+@pytest.mark.freqtrade
+def test_a_backtest_with_two_super_calls_trades_as_with_one(
+    tmp_path, offline_server, market_datadir
+):
+    """The guard-mode trades (stakes sized to the ATR, stops) are those of the same
+    strategy without the informative call: the pair's own candles decide them."""
+    names = ["ExitSignalsGuard", "ExitSignalsTwice"]
+    run = run_backtest(
+        tmp_path, market_datadir, offline_server.port, names,
+        pairs=["BTC/USDT", "ETH/USDT"], timerange="20240301-20240501",
+        stems=("exit_signals",), append={"exit_signals": TWICE},
+    )  # fmt: skip
+    keys = ("pair", "open_date", "close_date", "stake_amount", "exit_reason", "profit_abs")
+    expected = [tuple(t[k] for k in keys) for t in run.trades["ExitSignalsGuard"]]
+    assert expected
+    assert [tuple(t[k] for k in keys) for t in run.trades["ExitSignalsTwice"]] == expected

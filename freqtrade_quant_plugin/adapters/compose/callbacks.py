@@ -10,6 +10,7 @@
 | leverage | lowered so the stop lies before liquidation | what is wanted |
 | custom_stoploss | ATR stop (guard, replace), only when tighter | as the user set it |
 | custom_exit | plugin exits (replace), passed-stop exits (guard) | when the plugin has none |
+| should_exit | the same plugin exits where Freqtrade skips custom_exit | Freqtrade's checks |
 | custom_exit_price | the take-profit level (replace) | every other exit |
 | order_filled | entry state and records | after the plugin's |
 | adjust_trade_position | an add cut to the planned money at the stop | what is wanted |

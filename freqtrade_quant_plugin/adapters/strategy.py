@@ -169,8 +169,10 @@ class QuantMixin(
             # OperationalException: Freqtrade exits 0 on its own ConfigurationError.
             raise OperationalException(str(error)) from error
         own_stoploss = user_definition(type(self), "custom_stoploss")
-        # The user's custom_stoploss runs only where Freqtrade would have run it.
-        self._quant_user_stoploss = bool(self.use_custom_stoploss) and own_stoploss is not None
+        # The user's custom_stoploss runs only where Freqtrade would have run it: the config
+        # (applied by Freqtrade after __init__) overrides the class attribute.
+        wanted = config.get("use_custom_stoploss", self.use_custom_stoploss)
+        self._quant_user_stoploss = bool(wanted) and own_stoploss is not None
         self._quant_user_after_fill = own_stoploss is not None and accepts(
             own_stoploss[1], "after_fill"
         )

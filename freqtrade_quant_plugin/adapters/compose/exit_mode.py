@@ -35,13 +35,6 @@ def apply_exit_mode(strategy: Any, mode: str, replace_defaults: type) -> None:
         strategy.use_custom_stoploss = True
 
 
-def user_uses_custom_stoploss(strategy: Any) -> bool:
-    """Whether the user's own classes switch custom_stoploss on and define one."""
-    found = user_definition(type(strategy), "use_custom_stoploss")
-    defined = user_definition(type(strategy), "custom_stoploss")
-    return bool(found and found[1]) and defined is not None
-
-
 def raise_startup_candles(strategy: Any, config: dict, needed: int) -> None:
     """A strategy written without the plugin gets the detector's warm-up (INFO line)."""
     current = int(config.get("startup_candle_count") or strategy.startup_candle_count or 0)

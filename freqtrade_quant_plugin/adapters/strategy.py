@@ -46,11 +46,7 @@ from pandas import DataFrame
 
 from freqtrade_quant_plugin.adapters import entry_summary, trade_records
 from freqtrade_quant_plugin.adapters.compose.callbacks import ComposedCallbacks
-from freqtrade_quant_plugin.adapters.compose.columns import (
-    add_plugin_columns,
-    regime_frame,
-    same_candles,
-)
+from freqtrade_quant_plugin.adapters.compose.columns import add_plugin_columns, reused_regime_frame
 from freqtrade_quant_plugin.adapters.compose.exit_mode import (
     apply_exit_mode,
     check_exit_settings,
@@ -287,12 +283,8 @@ class QuantMixin(
         Recorded per pair for the callbacks only from the frame the strategy's
         populate_indicators returns (`record`; the strategy's own timeframe): a user's
         `super()` call may pass an informative pair's frame under the traded pair's name."""
-        last = self.__dict__.get("_quant_last_regimes")
-        if last is not None and last[0] is dataframe and same_candles(dataframe, last[1]):
-            regimes = last[1]  # the frame a user's super() call analysed just before
-        else:
-            regimes = regime_frame(dataframe, self.effective_settings("regime.").regime)
-        self.__dict__["_quant_last_regimes"] = None if record else (dataframe, regimes)
+        config = self.effective_settings("regime.").regime
+        regimes = reused_regime_frame(self, dataframe, config, keep=not record)
         if record and "pair" in metadata and self._own_timeframe(dataframe, metadata):
             self._signals.record(metadata["pair"], regimes)
         return add_plugin_columns(self, dataframe, regimes, self.quant_column_prefix)

@@ -37,10 +37,21 @@ def regime_frame(dataframe: pd.DataFrame, config: RegimeDetectorConfig) -> pd.Da
     return frame
 
 
-def same_candles(dataframe: pd.DataFrame, regimes: pd.DataFrame) -> bool:
-    """Whether `regimes` was computed from the candles `dataframe` holds now."""
+def reused_regime_frame(
+    strategy: Any, dataframe: pd.DataFrame, config: RegimeDetectorConfig, *, keep: bool
+) -> pd.DataFrame:
+    """`regime_frame`, reusing the one computed for this very frame (same candles) by a
+    user's `super().populate_indicators()` just before; `keep`: remember it for that."""
+    last = strategy.__dict__.get("_quant_last_regimes")
     columns = list(_CANDLES)
-    return len(dataframe) == len(regimes) and dataframe[columns].equals(regimes[columns])
+    if last is not None and last[0] is dataframe and len(last[1]) == len(dataframe):
+        regimes = last[1] if dataframe[columns].equals(last[1][columns]) else None
+    else:
+        regimes = None
+    if regimes is None:
+        regimes = regime_frame(dataframe, config)
+    strategy.__dict__["_quant_last_regimes"] = (dataframe, regimes) if keep else None
+    return regimes
 
 
 def add_plugin_columns(

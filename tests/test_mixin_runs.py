@@ -8,7 +8,8 @@ shorts, exit_profit_only, and a dry-run bot.
   strategy trades long and short, never above the strategy's leverage, one record per trade,
   and its stop on every candle (tests/stop_probe.py) is the strategy's own (none) or at
   least as tight (guard: above for a long, below for a short);
-- `exit_profit_only` with the plugin's exits (replace): they still act;
+- `exit_profit_only` (with an offset) holds back only exit signals: replace's time exit
+  at a loss and guard's ATR stop still act;
 - `freqtrade trade --dry-run` with a plain strategy composed in guard mode: the entry
   state is stored, and the trade's stop is the tighter of the ATR stop and the static one.
 """
@@ -118,19 +119,32 @@ def test_futures_long_and_short_within_the_strategys_leverage(tmp_path_factory):
     assert result.tighter_short > 0, result  # guard's stop acted on shorts too
 
 
+REGIMES = ("LOW_VOL", "NORMAL_VOL", "HIGH_VOL", "EXTREME_VOL", "TRENDING", "RANGING")
+
+
 def test_exit_profit_only_leaves_the_plugins_exits(tmp_path, offline_server, market_datadir):
+    """Freqtrade 2026.9 holds back only exit signals below exit_profit_offset, never
+    custom_exit: replace's time exit still fires at a loss (a 6 h limit makes it frequent);
+    guard's ATR stop (custom_stoploss) still closes trades before the static -8 %."""
+    six_hours = {regime: {"max_duration_hours": 6} for regime in REGIMES}
     run = run_backtest(
-        tmp_path, market_datadir, offline_server.port, ["ExitSignalsQuant"],
+        tmp_path, market_datadir, offline_server.port, ["ExitSignalsQuant", "ExitSignalsGuard"],
         pairs=PAIRS, timerange=TIMERANGE, stems=("exit_signals",),
-        overrides={"exit_profit_only": True, "quant": {"exits": {"mode": "replace"}}},
+        overrides={"exit_profit_only": True, "exit_profit_offset": 0.05,
+                   "quant": {"exits": {"mode": "replace"}, "exit_policy": six_hours}},
     )  # fmt: skip
+    replaced = run.trades["ExitSignalsQuant"]
     reasons = Counter(r["exit_reason"] for r in run.records["ExitSignalsQuant"])
-    assert reasons["stop_loss"] > 0 and reasons["take_profit"] > 0, reasons
-    losing_signal_exits = [
-        t for t in run.trades["ExitSignalsQuant"]
-        if t["exit_reason"] == "exit_signal" and t["profit_ratio"] <= 0
+    assert reasons["stop_loss"] > 0 and reasons["max_duration"] > 0, reasons
+    assert any(t["exit_reason"] == "max_duration" and t["profit_ratio"] < 0 for t in replaced)
+    for name in ("ExitSignalsQuant", "ExitSignalsGuard"):
+        signal_exits = [t for t in run.trades[name] if t["exit_reason"] == "exit_signal"]
+        assert all(t["profit_ratio"] > 0.05 for t in signal_exits), name  # held back below
+    guard_stops = [
+        t for t in run.trades["ExitSignalsGuard"]
+        if t["exit_reason"] in ("stop_loss", "trailing_stop_loss") and t["profit_ratio"] < 0
     ]  # fmt: skip
-    assert not losing_signal_exits  # exit_profit_only holds back only the signals
+    assert any(t["profit_ratio"] > -0.07 for t in guard_stops), guard_stops  # the ATR stop
 
 
 EVERY_CANDLE = '''
@@ -222,3 +236,48 @@ def test_dry_run_loop_of_a_composed_strategy_in_guard_mode(tmp_path, market_data
     static_stop = state["entry_price"] * (1 - 0.05)
     assert state["stop_price"] == pytest.approx(max(atr_stop, static_stop), rel=1e-9)
     assert stop_loss >= static_stop * (1 - 1e-6)  # never looser than the strategy's own
+
+
+SKIPPED_CUSTOM_EXIT = '''
+
+class AlwaysExit(ExitSignals):
+    """An exit signal on every candle without an entry signal (Freqtrade enters on none
+    with both): Freqtrade then calls custom_exit only on entry-signal candles."""
+
+    def populate_exit_trend(self, dataframe, metadata):
+        dataframe["exit_long"] = (dataframe["rsi"] >= 33).astype(int)
+        return dataframe
+
+
+class AlwaysExitQuant(QuantMixin, AlwaysExit):
+    quant_exits_default = "replace"
+
+
+class SilentQuant(QuantMixin, ExitSignals):
+    use_exit_signal = False
+    quant_exits_default = "replace"
+'''
+
+
+def test_the_plugins_exits_act_when_freqtrade_skips_custom_exit(
+    tmp_path, offline_server, market_datadir
+):
+    """Freqtrade calls custom_exit only with use_exit_signal on and no exit signal on the
+    candle; a signal held back by exit_profit_only, or use_exit_signal false, must not take
+    replace's exits with it: every trade leaves by the 6 h time exit at the latest."""
+    six_hours = {regime: {"max_duration_hours": 6} for regime in REGIMES}
+    names = ["AlwaysExitQuant", "SilentQuant"]
+    run = run_backtest(
+        tmp_path, market_datadir, offline_server.port, names,
+        pairs=PAIRS, timerange=TIMERANGE, stems=("exit_signals",),
+        append={"exit_signals": SKIPPED_CUSTOM_EXIT},
+        overrides={"exit_profit_only": True, "exit_profit_offset": 0.05,
+                   "quant": {"exit_policy": six_hours}},
+    )  # fmt: skip
+    for name in names:
+        reasons = Counter(r["exit_reason"] for r in run.records[name])
+        assert reasons["max_duration"] > 0, (name, reasons)
+        assert all(t["trade_duration"] <= 7 * 60 for t in run.trades[name]), name
+    losing = [t for t in run.trades["AlwaysExitQuant"] if t["exit_reason"] == "max_duration"]
+    assert any(t["profit_ratio"] < 0 for t in losing)  # while the signal was held back
+    assert not [t for t in run.trades["SilentQuant"] if t["exit_reason"] == "exit_signal"]

@@ -119,23 +119,18 @@ def test_a_bad_exit_mode_is_refused_naming_key_and_value(market_datadir, value, 
         module.RoiScalperQuant(_config(market_datadir, {"exits": {"mode": value}}))
 
 
-def test_replace_mode_refuses_use_exit_signal_false_at_start(market_datadir):
+def test_use_exit_signal_false_starts_in_every_mode(market_datadir):
+    """The plugin's custom exits act without custom_exit (test_compose_skipped_custom_exit):
+    no mode refuses use_exit_signal false, live with the stop on the exchange included."""
     module = _module("no_exit_signal")
-    strategy = module.NoExitSignalQuant(_config(market_datadir, {"exits": {"mode": "replace"}}))
-    strategy.dp = DataProvider(_config(market_datadir), _Markets())
-    with pytest.raises(OperationalException, match=r"^use_exit_signal=false: .*'replace'"):
-        strategy.bot_start()
-    for mode in ("none", "guard"):  # the plugin's stops need no custom_exit there
-        strategy = module.NoExitSignalQuant(_config(market_datadir, {"exits": {"mode": mode}}))
-        strategy.dp = DataProvider(_config(market_datadir), _Markets())
-        strategy.bot_start()
-    # ... except guard live with the stop on the exchange (its passed-stop exit is custom_exit)
-    live = _config(market_datadir, {"exits": {"mode": "guard"}}) | {"dry_run": False}
-    strategy = module.NoExitSignalQuant(live)
-    strategy.order_types = {**strategy.order_types, "stoploss_on_exchange": True}
-    strategy.dp = DataProvider(_config(market_datadir), _Markets())
-    with pytest.raises(OperationalException, match=r"^use_exit_signal=false: .*stoploss_on"):
-        strategy.bot_start()
+    for mode in ("none", "guard", "replace"):
+        for live in (False, True):
+            config = _config(market_datadir, {"exits": {"mode": mode}})
+            strategy = module.NoExitSignalQuant(config | {"dry_run": not live})
+            strategy.order_types = {**strategy.order_types, "stoploss_on_exchange": live}
+            strategy.dp = DataProvider(_config(market_datadir), _Markets())
+            strategy.bot_start()
+            assert not strategy.use_exit_signal
 
 
 def test_overrides_below_the_plugin_are_wrapped_so_the_plugin_still_runs(market_datadir):

@@ -46,7 +46,7 @@ from pandas import DataFrame
 
 from freqtrade_quant_plugin.adapters import entry_summary, trade_records
 from freqtrade_quant_plugin.adapters.compose.callbacks import ComposedCallbacks
-from freqtrade_quant_plugin.adapters.compose.columns import add_plugin_columns, regime_frame
+from freqtrade_quant_plugin.adapters.compose.columns import add_plugin_columns, reused_regime_frame
 from freqtrade_quant_plugin.adapters.compose.exit_mode import (
     apply_exit_mode,
     check_exit_settings,
@@ -165,8 +165,10 @@ class QuantMixin(
             # OperationalException: Freqtrade exits 0 on its own ConfigurationError.
             raise OperationalException(str(error)) from error
         own_stoploss = user_definition(type(self), "custom_stoploss")
-        # The user's custom_stoploss runs only where Freqtrade would have run it.
-        self._quant_user_stoploss = bool(self.use_custom_stoploss) and own_stoploss is not None
+        # The user's custom_stoploss runs only where Freqtrade would have run it: the config
+        # (applied by Freqtrade after __init__) overrides the class attribute.
+        wanted = config.get("use_custom_stoploss", self.use_custom_stoploss)
+        self._quant_user_stoploss = bool(wanted) and own_stoploss is not None
         self._quant_user_after_fill = own_stoploss is not None and accepts(
             own_stoploss[1], "after_fill"
         )
@@ -273,11 +275,17 @@ class QuantMixin(
             self.entry_summary = entry_summary.start(self.get_strategy_name())
 
     # ----------------------------------------------------------------- indicators
-    def _quant_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        """Regime columns plus `regime_code` for plotting, under the plugin's names;
-        recorded per pair for the callbacks (only for the strategy's own timeframe)."""
-        regimes = regime_frame(dataframe, self.effective_settings("regime.").regime)
-        if "pair" in metadata and self._own_timeframe(dataframe, metadata):
+    def _quant_indicators(
+        self, dataframe: DataFrame, metadata: dict, *, record: bool = True
+    ) -> DataFrame:
+        """Regime columns plus `regime_code` for plotting, under the plugin's names.
+
+        Recorded per pair for the callbacks only from the frame the strategy's
+        populate_indicators returns (`record`; the strategy's own timeframe): a user's
+        `super()` call may pass an informative pair's frame under the traded pair's name."""
+        config = self.effective_settings("regime.").regime
+        regimes = reused_regime_frame(self, dataframe, config, keep=not record)
+        if record and "pair" in metadata and self._own_timeframe(dataframe, metadata):
             self._signals.record(metadata["pair"], regimes)
         return add_plugin_columns(self, dataframe, regimes, self.quant_column_prefix)
 

@@ -10,6 +10,7 @@
 | leverage | lowered so the stop lies before liquidation | what is wanted |
 | custom_stoploss | ATR stop (guard, replace), only when tighter | as the user set it |
 | custom_exit | plugin exits (replace), passed-stop exits (guard) | when the plugin has none |
+| should_exit | the same plugin exits where Freqtrade skips custom_exit | Freqtrade's checks |
 | custom_exit_price | the take-profit level (replace) | every other exit |
 | order_filled | entry state and records | after the plugin's |
 | adjust_trade_position | an add cut to the planned money at the stop | what is wanted |
@@ -40,6 +41,13 @@ from freqtrade_quant_plugin.adapters.compose.sizing import EntrySizing
 from freqtrade_quant_plugin.adapters.fail_closed import fail_closed
 
 
+def user_indicators(user: Any, named: dict[str, Any]) -> DataFrame:
+    """The frame after the user's own populate_indicators below the plugin (if any)."""
+    if is_default(user, "populate_indicators"):
+        return named["dataframe"]
+    return user(named["dataframe"], named["metadata"])
+
+
 class ComposedCallbacks(ComposedExits, IStrategy):
     """Freqtrade's callbacks, each composing the plugin's part with the user's."""
 
@@ -54,6 +62,9 @@ class ComposedCallbacks(ComposedExits, IStrategy):
         guard = call_guard(self)
         user = guard.overrides.pop(name, None) or user_method(self, name)
         if name in guard.active:  # super() from a user override below the plugin
+            if name == "populate_indicators":  # columns for the user to read, not recorded
+                frame = user_indicators(user, named)
+                return self._quant_indicators(frame, named["metadata"], record=False)
             return self._procedure(name, user, named) if name in PROCEDURAL else user(**named)
         with guard.entered(name):
             if name in PROCEDURAL:
@@ -63,10 +74,7 @@ class ComposedCallbacks(ComposedExits, IStrategy):
     def _procedure(self, name: str, user: Any, named: dict[str, Any]) -> Any:
         """A procedural callback: the plugin's part, then the user's (indicators: after)."""
         if name == "populate_indicators":
-            frame = named["dataframe"]
-            if not is_default(user, name):
-                frame = user(frame, named["metadata"])
-            return self._plugin_part(name, frame, named)
+            return self._plugin_part(name, user_indicators(user, named), named)
         self._plugin_part(name, None, named)
         return user(**named)
 

@@ -37,6 +37,23 @@ def regime_frame(dataframe: pd.DataFrame, config: RegimeDetectorConfig) -> pd.Da
     return frame
 
 
+def reused_regime_frame(
+    strategy: Any, dataframe: pd.DataFrame, config: RegimeDetectorConfig, *, keep: bool
+) -> pd.DataFrame:
+    """`regime_frame`, reusing the one computed for this very frame (same candles) by a
+    user's `super().populate_indicators()` just before; `keep`: remember it for that."""
+    last = strategy.__dict__.get("_quant_last_regimes")
+    columns = list(_CANDLES)
+    if last is not None and last[0] is dataframe and len(last[1]) == len(dataframe):
+        regimes = last[1] if dataframe[columns].equals(last[1][columns]) else None
+    else:
+        regimes = None
+    if regimes is None:
+        regimes = regime_frame(dataframe, config)
+    strategy.__dict__["_quant_last_regimes"] = (dataframe, regimes) if keep else None
+    return regimes
+
+
 def add_plugin_columns(
     strategy: Any, dataframe: pd.DataFrame, regimes: pd.DataFrame, prefix: str
 ) -> pd.DataFrame:

@@ -4,9 +4,13 @@
   `use_custom_stoploss`, and `after_fill` only if their method takes it); the plugin's ATR
   stop in guard and replace, returned only when it is tighter than the user's answer (and,
   in guard, than the stop in force: the user's static and trailing stops; core/exit_modes.py);
-  once the trade has an add, an after-fill answer never lowers the stop the add was sized to;
+  in guard and replace an after-fill answer (Freqtrade lets it lower the stop) never goes
+  below the plugin's stop; once the trade has an add, it never lowers the stop the add was
+  sized to;
 - custom_exit: the plugin's exits first (replace: take-profit, time exit, fail-closed
-  exits; guard: only a stop the price already passed), else the user's;
+  exits; guard: only a stop the price already passed), else the user's; where Freqtrade
+  skips custom_exit (`use_exit_signal` false, an exit signal on the candle that
+  `exit_profit_only` may hold back), `should_exit` adds the plugin's exit itself;
 - custom_exit_price: the take-profit level for the plugin's take-profit, else the user's.
 """
 
@@ -15,8 +19,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from freqtrade.enums import ExitCheckTuple, ExitType
 from freqtrade.persistence import Trade
-from freqtrade.strategy import IStrategy
+from freqtrade.strategy import IStrategy, stoploss_from_absolute
 
 from freqtrade_quant_plugin.adapters.compose.exits import TAKE_PROFIT, ExitCallbacks
 from freqtrade_quant_plugin.adapters.fail_closed import failure_log
@@ -61,7 +66,8 @@ class ComposedExits(IStrategy):
         if self._quant_user_stoploss and (not call["after_fill"] or self._quant_user_after_fill):
             user_answer = self._user_stoploss(user, call)
         plugin = None
-        if self.quant_exits_mode != NONE:
+        plugin_mode = self.quant_exits_mode != NONE
+        if plugin_mode:
             plugin = ExitCallbacks.custom_stoploss(self, **call)
         trade = call["trade"]
         # In replace the static stop is the plugin's own backstop, not the user's: the plan's
@@ -75,9 +81,37 @@ class ComposedExits(IStrategy):
             is_short=bool(trade.is_short),
             current_stop=current,
         )
+        if call["after_fill"] and answer is not None and answer != plugin and plugin_mode:
+            answer = self._above_plugin_stop(answer, trade, call)
         if call["after_fill"] and trade.nr_of_successful_entries > 1:
             return self._kept_after_add(answer, trade, call["current_rate"])
         return answer
+
+    def _above_plugin_stop(self, answer: float, trade: Trade, call: dict[str, Any]) -> float | None:
+        """The user's after-fill answer (Freqtrade lets it lower the stop; e.g. the user's after a
+        partial exit) never goes below the plugin's stop: its level now, or in replace, with
+        no entry state, the stop in force (the plugin's backstop)."""
+        rate, is_short = call["current_rate"], bool(trade.is_short)
+        sign = -1.0 if is_short else 1.0
+        state = self._trade_state(trade)
+        if state is not None:
+            floor = self._stop_level(trade, state, rate, call["current_time"]).price
+        elif self.quant_exits_mode == REPLACE and trade.stop_loss:
+            floor = float(trade.stop_loss)
+        else:
+            return answer
+        leverage = float(trade.leverage or 1.0)
+        if (stop_level(answer, rate, leverage, is_short) - floor) * sign >= -1e-9 * rate:
+            return answer
+        self.log_decision(
+            "%s: trade %s: an after-fill stop below the plugin's %.8g is not applied",
+            trade.pair,
+            trade.id,
+            floor,
+        )
+        if (rate - floor) * sign <= 0:  # passed: keep the stop in force
+            return None
+        return stoploss_from_absolute(floor, rate, is_short=is_short, leverage=leverage)
 
     def _kept_after_add(self, answer: float | None, trade: Trade, rate: float) -> float | None:
         """An add was cut to fit the plan at the stop in force (position_adds.py): an
@@ -133,11 +167,42 @@ class ComposedExits(IStrategy):
         )
 
     def _compose_custom_exit(self, user: Any, **call: Any) -> str | bool | None:
-        if self.quant_exits_mode != NONE:
-            reason = ExitCallbacks.custom_exit(self, **call)
-            if reason and (self.quant_exits_mode == REPLACE or reason in _GUARD_EXITS):
-                return reason
-        return user(**call)
+        return self._plugin_exit(call) or user(**call)
+
+    def _plugin_exit(self, call: dict[str, Any]) -> str | None:
+        """The plugin's custom exit in this mode (replace: all; guard: a passed stop)."""
+        if self.quant_exits_mode == NONE:
+            return None
+        reason = ExitCallbacks.custom_exit(self, **call)
+        if reason and (self.quant_exits_mode == REPLACE or reason in _GUARD_EXITS):
+            return reason
+        return None
+
+    def should_exit(
+        self,
+        trade: Trade,
+        rate: float,
+        current_time: datetime,
+        *,
+        enter: bool,
+        exit_: bool,
+        **kwargs: Any,
+    ) -> list[ExitCheckTuple]:
+        """Freqtrade's exit checks, plus the plugin's custom exit where Freqtrade skipped
+        custom_exit: `use_exit_signal` false, or an exit signal on the candle (which
+        `exit_profit_only` may then hold back). Only the plugin's part: the user's
+        custom_exit stays skipped there, as without the plugin."""
+        exits = super().should_exit(trade, rate, current_time, enter=enter, exit_=exit_, **kwargs)
+        skipped = not self.use_exit_signal or (exit_ and not enter)
+        if not skipped or any(check.exit_type == ExitType.EXIT_SIGNAL for check in exits):
+            return exits
+        call = {"pair": trade.pair, "trade": trade, "current_time": current_time,
+                "current_rate": rate, "current_profit": trade.calc_profit_ratio(rate)}  # fmt: skip
+        reason = self._plugin_exit(call)
+        if not reason:
+            return exits
+        exit_check = ExitCheckTuple(exit_type=ExitType.CUSTOM_EXIT, exit_reason=reason)
+        return [*self._stop_typed([exit_check]), *exits]
 
     def custom_exit_price(
         self,

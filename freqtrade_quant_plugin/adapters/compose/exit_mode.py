@@ -35,13 +35,6 @@ def apply_exit_mode(strategy: Any, mode: str, replace_defaults: type) -> None:
         strategy.use_custom_stoploss = True
 
 
-def user_uses_custom_stoploss(strategy: Any) -> bool:
-    """Whether the user's own classes switch custom_stoploss on and define one."""
-    found = user_definition(type(strategy), "use_custom_stoploss")
-    defined = user_definition(type(strategy), "custom_stoploss")
-    return bool(found and found[1]) and defined is not None
-
-
 def raise_startup_candles(strategy: Any, config: dict, needed: int) -> None:
     """A strategy written without the plugin gets the detector's warm-up (INFO line)."""
     current = int(config.get("startup_candle_count") or strategy.startup_candle_count or 0)
@@ -62,22 +55,11 @@ def raise_startup_candles(strategy: Any, config: dict, needed: int) -> None:
 
 def check_exit_settings(strategy: Any) -> None:
     """At bot start (after Freqtrade applied the config): refuse what would remove a safety
-    exit, and say in one INFO line what the plugin does with the strategy's exits."""
+    exit, and say in one INFO line what the plugin does with the strategy's exits.
+
+    `use_exit_signal` false and `exit_profit_only` need no refusal: the plugin's custom
+    exits also act where Freqtrade skips custom_exit (exit_composition.should_exit)."""
     mode = strategy.quant_exits_mode
-    if mode == REPLACE and not getattr(strategy, "use_exit_signal", True):
-        raise OperationalException(
-            "use_exit_signal=false: Freqtrade then never calls custom_exit, so quant.exits.mode "
-            "'replace' would lose its take-profit, time exit and fail-closed exits: set "
-            "use_exit_signal true, or quant.exits.mode 'guard' or 'none'"
-        )
-    signals = getattr(strategy, "use_exit_signal", True)
-    if mode == GUARD and not signals and strategy._stop_on_exchange_live:
-        raise OperationalException(
-            "use_exit_signal=false: with stoploss_on_exchange live, quant.exits.mode "
-            "'guard' exits a trade whose price passed the plugin's stop through "
-            "custom_exit, which Freqtrade then never calls: set use_exit_signal true, or "
-            "quant.exits.mode 'none'"
-        )
     if mode != NONE and not strategy.use_custom_stoploss:
         raise OperationalException(
             f"use_custom_stoploss=false: quant.exits.mode '{mode}' needs Freqtrade's "

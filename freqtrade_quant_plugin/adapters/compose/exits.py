@@ -96,7 +96,9 @@ class ExitCallbacks(IStrategy):
     def should_exit(self, *args: Any, **kwargs: Any) -> list[ExitCheckTuple]:
         """Freqtrade's exit checks; the plugin's stop-type custom exits typed as stop exits
         (see the module docstring). Backtests keep Freqtrade's semantics."""
-        exits = super().should_exit(*args, **kwargs)
+        return self._stop_typed(super().should_exit(*args, **kwargs))
+
+    def _stop_typed(self, exits: list[ExitCheckTuple]) -> list[ExitCheckTuple]:
         if self._is_simulated:
             return exits
         stop_type = ExitType.EMERGENCY_EXIT if self._stop_on_exchange_live else ExitType.STOP_LOSS

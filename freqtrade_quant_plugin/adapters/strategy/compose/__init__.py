@@ -1,1 +1,1 @@
-"""Composing the plugin with a user's strategy: `QuantMixin` and the callbacks it chains."""
+"""Composing the plugin with a user's strategy: callbacks chained, settings, columns, start-up."""

@@ -29,7 +29,8 @@ from freqtrade_quant_plugin.core.exit_policy import (
     ExitParams,
 )
 from freqtrade_quant_plugin.core.regime import REGIMES
-from freqtrade_quant_plugin.core.settings import EXIT_POLICY_SECTION, SECTIONS, QuantSettings
+from freqtrade_quant_plugin.core.settings import QuantSettings
+from freqtrade_quant_plugin.core.settings_sections import EXIT_POLICY_SECTION, SECTIONS
 
 logger = logging.getLogger(__name__)
 

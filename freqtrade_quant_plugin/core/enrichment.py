@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from freqtrade_quant_plugin.core.costs import normalize_side, side_sign
-from freqtrade_quant_plugin.core.regime import UNKNOWN
+from freqtrade_quant_plugin.core.regime_config import UNKNOWN
 from freqtrade_quant_plugin.core.validation import (
     require_finite,
     require_non_negative,

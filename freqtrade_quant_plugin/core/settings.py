@@ -21,7 +21,7 @@ from freqtrade_quant_plugin.core.costs import CostConfig
 from freqtrade_quant_plugin.core.exit_modes import ExitsConfig
 from freqtrade_quant_plugin.core.exit_policy import ExitParams, resolve_exit_policy
 from freqtrade_quant_plugin.core.layers import LayerSwitches
-from freqtrade_quant_plugin.core.regime import RegimeDetectorConfig
+from freqtrade_quant_plugin.core.regime_config import RegimeDetectorConfig
 from freqtrade_quant_plugin.core.settings_reading import (
     build_section,
     check_exit_types,

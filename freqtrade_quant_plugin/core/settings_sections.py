@@ -9,7 +9,7 @@ from __future__ import annotations
 from freqtrade_quant_plugin.core.costs import CostConfig
 from freqtrade_quant_plugin.core.exit_modes import ExitsConfig
 from freqtrade_quant_plugin.core.layers import LAYER_VARIABLES, LayerSwitches
-from freqtrade_quant_plugin.core.regime import RegimeDetectorConfig
+from freqtrade_quant_plugin.core.regime_config import RegimeDetectorConfig
 from freqtrade_quant_plugin.core.sizing import RiskConfig
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig
 

@@ -100,7 +100,7 @@ from freqtrade_quant_plugin.adapters.strategy.sizing.exchange_facts import (
 from freqtrade_quant_plugin.adapters.strategy.sizing.paper_terms import PaperTermsLayer
 from freqtrade_quant_plugin.core.costs import CostConfig, CostModel
 from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE
-from freqtrade_quant_plugin.core.regime import UNKNOWN
+from freqtrade_quant_plugin.core.regime_config import UNKNOWN
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 

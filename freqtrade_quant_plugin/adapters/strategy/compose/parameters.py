@@ -28,7 +28,7 @@ from freqtrade_quant_plugin.core.exit_policy import (
     PROFILE_KEY,
     ExitParams,
 )
-from freqtrade_quant_plugin.core.regime import REGIMES
+from freqtrade_quant_plugin.core.regime_config import REGIMES
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.settings_sections import EXIT_POLICY_SECTION, SECTIONS
 

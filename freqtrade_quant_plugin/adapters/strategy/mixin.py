@@ -3,25 +3,20 @@
 `class MyStrategyQuant(QuantMixin, MyStrategy): pass` adds the plugin to any strategy;
 `QuantStrategy` is QuantMixin for strategies written for the plugin (`quant.exits.mode`
 replace, its columns under their bare names). One code path: this module holds start-up,
-run state and indicators; the layers live beside it in `adapters/strategy/`, one folder each:
+run state and indicators; the layers live beside it, one folder each (adapters/strategy/):
 
-- `compose/`: every Freqtrade callback runs the plugin's part with the user's (`callbacks`,
-  `guarded`: an override below the plugin is wrapped at class creation); effective settings
-  and hyperopt parameters (`settings_layer`, `parameters`), the plugin's columns
-  (`columns`), start-up checks of the exit mode (`exit_mode`);
+- `compose/`: every Freqtrade callback runs the plugin's part with the user's (an override
+  below the plugin is wrapped at class creation); settings, hyperopt parameters, the
+  plugin's columns, start-up checks of the exit mode;
 - `sizing/`: `custom_stake_amount` (risk size, regime multipliers, pair risk modifier, cost
-  gate, dust, exchange minimum; never above the user's stake) and `leverage`
-  (`entry_sizing`, `exchange_facts`), paper-trade terms (`paper_terms`);
+  gate, dust, exchange minimum; never above the user's stake), `leverage`, paper terms;
 - `gates/`: the stop an entry is sized to in each exit mode, and the entries refused inside
-  the strategy (`entry_gates`: disabled pairs; `staleness`: stale candles);
+  the strategy (disabled pairs, stale candles);
 - `exits/`: `custom_stoploss` (initial ATR stop set on the entry fill, breakeven, trailing),
-  `custom_exit` (take_profit, max_duration), `custom_exit_price` (`exit_callbacks`), composed
-  with the user's exits by mode (`exit_composition`); passed stops (`live_stops`), lost
-  entry state (`state_recovery`);
+  `custom_exit` (take_profit, max_duration), `custom_exit_price`, composed with the user's
+  exits by mode; passed stops; lost entry state;
 - `fills/`: the entry state and trade record of every fill (adds and partial exits
-  included), one record per trade at its final exit (`fill_records`, `position_adds`);
-- `fail_closed`: every callback fails closed. Trade state, records and the entry summary
-  live in `adapters/records/`, pair state and paper trades in `adapters/pairs/`.
+  included), one record per trade at its final exit (adapters/records/).
 
 Every layer follows the switches of `quant.layers` (core/layers.py) through
 `stop_rules`, `sizing_risk_config`, `pair_risk_modifier` and the cost-gate flag, for real

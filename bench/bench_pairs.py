@@ -23,7 +23,7 @@ from freqtrade.resolvers import PairListResolver
 from results_file import RESULTS, write_section
 from sqlalchemy import insert
 
-from freqtrade_quant_plugin.adapters.pair_tracker import PairPerformanceTracker
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import PairPerformanceTracker
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig
 
 PAIRS = [f"P{index:03d}/USDT" for index in range(500)]

@@ -17,7 +17,8 @@ import pandas as pd
 import talib
 from results_file import RESULTS, write_section
 
-from freqtrade_quant_plugin.core.regime import RegimeDetector, rolling_percentile_rank
+from freqtrade_quant_plugin.core.regime import RegimeDetector
+from freqtrade_quant_plugin.core.regime_series import rolling_percentile_rank
 
 CANDLES = 1_000_000
 REPEATS = 3

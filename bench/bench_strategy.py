@@ -213,7 +213,7 @@ trades.
 Target: at most 1.15x. The floor pays Freqtrade's per-candle callback loop; the plugin's
 own callbacks (O(1) cache lookups per candle and trade, sizing per entry, records per fill)
 are the second row. The difference between the first two rows is the paper trading of
-pairs disabled by their losing streak (`adapters/paper_engine.py`, run from
+pairs disabled by their losing streak (`adapters/pairs/paper_engine.py`, run from
 `bot_loop_start`): per candle and disabled pair it binary-searches the numpy arrays the
 strategy recorded when it analysed the pair (`adapters/signal_rows.py`) and feeds the newly
 closed candle to the pair's paper trade, so its cost grows linearly with the backtest

@@ -31,8 +31,8 @@ _EXPORTS = {
     "SymbolPerformanceManager": "symbol_performance",
     "SymbolStats": "symbol_performance",
     "QuantConfigError": "validation",
-    "QuantMixin": "adapters.strategy",
-    "QuantStrategy": "adapters.strategy",
+    "QuantMixin": "adapters.strategy.mixin",
+    "QuantStrategy": "adapters.strategy.mixin",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -21,7 +21,7 @@ from freqtrade.enums import RunMode, TradingMode
 from freqtrade.persistence import Order, Trade, init_db
 from freqtrade_support import REPO_ROOT
 
-from freqtrade_quant_plugin.adapters import pair_tracker
+from freqtrade_quant_plugin.adapters.pairs import pair_tracker
 
 STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 PAIR = "BTC/USDT"

@@ -25,8 +25,11 @@ from live_trade_support import (  # noqa: F401 (fixture)
 )
 from sqlalchemy import event
 
-from freqtrade_quant_plugin.adapters.trade_records import STORED_ENTRY_KEYS, STORED_EXIT_KEYS
-from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY
+from freqtrade_quant_plugin.adapters.records.trade_records import (
+    STORED_ENTRY_KEYS,
+    STORED_EXIT_KEYS,
+)
+from freqtrade_quant_plugin.adapters.records.trade_state import STATE_KEY
 from freqtrade_quant_plugin.report.load_db import load_database
 
 

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from freqtrade_quant_plugin.core.exit_profiles import DEFAULT_PROFILE, PROFILES
-from freqtrade_quant_plugin.core.settings import SECTIONS
+from freqtrade_quant_plugin.core.settings_sections import SECTIONS
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 _ROW = re.compile(r"^\| ([a-z_]+\.[A-Za-z0-9_]+) \| ([A-Z0-9_]+|none) \| ([^|]+) \|", re.MULTILINE)

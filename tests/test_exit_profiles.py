@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from freqtrade_quant_plugin.adapters.parameters import (
+from freqtrade_quant_plugin.adapters.strategy.compose.parameters import (
     Tunable,
     chosen_overrides,
     explicit_setting_paths,

@@ -8,7 +8,10 @@ import pytest
 from freqtrade.enums import RunMode
 from freqtrade_support import load_sample_strategies
 
-from freqtrade_quant_plugin.adapters.parameters import apply_overrides, exit_rule_spans
+from freqtrade_quant_plugin.adapters.strategy.compose.parameters import (
+    apply_overrides,
+    exit_rule_spans,
+)
 from freqtrade_quant_plugin.core.exit_policy import DEFAULT_EXIT_PARAMS
 from freqtrade_quant_plugin.core.regime import REGIMES
 from freqtrade_quant_plugin.core.settings import QuantSettings

@@ -22,7 +22,7 @@ from test_pair_paper_engine import (  # noqa: F401  (backtest_mode is a fixture)
 )
 from test_paper_twin import BALANCE, FEE, PAIR, STRATEGY_FILE, trending_frame
 
-from freqtrade_quant_plugin.adapters.pair_tracker import get_tracker
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import get_tracker
 from freqtrade_quant_plugin.core.layers import LAYER_NAMES, REGIME_LAYERS
 from freqtrade_quant_plugin.core.stop_levels import StopRules
 
@@ -212,7 +212,10 @@ def test_the_summary_counts_each_skip_by_its_reason(strategies):
 
 
 def test_no_trades_message_names_every_reason():
-    from freqtrade_quant_plugin.adapters.entry_summary import EntrySummary, no_trades_message
+    from freqtrade_quant_plugin.adapters.records.entry_summary import (
+        EntrySummary,
+        no_trades_message,
+    )
 
     summary = EntrySummary()
     for cost in (0.2, 0.31, 0.5):

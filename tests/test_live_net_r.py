@@ -22,8 +22,8 @@ from test_strategy_live_state import (  # noqa: F401  (strategy_class is a fixtu
     strategy_class,
 )
 
-from freqtrade_quant_plugin.adapters.closed_trades import DatabaseTradeFeed
-from freqtrade_quant_plugin.adapters.pair_tracker import PairPerformanceTracker
+from freqtrade_quant_plugin.adapters.pairs.closed_trades import DatabaseTradeFeed
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import PairPerformanceTracker
 from freqtrade_quant_plugin.core.enrichment import enrich_trade_entry, enrich_trade_exit
 
 

@@ -29,9 +29,9 @@ from live_trade_support import (  # noqa: F401 (fixture)
     started_strategy,
 )
 
+from freqtrade_quant_plugin.adapters.records.trade_state import STATE_KEY
 from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
-from freqtrade_quant_plugin.adapters.state_recovery import NO_STOP_STATE
-from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY
+from freqtrade_quant_plugin.adapters.strategy.exits.state_recovery import NO_STOP_STATE
 
 
 @pytest.fixture(scope="module")

@@ -210,7 +210,7 @@ def test_an_override_calling_super_gets_the_plugins_part_at_that_point(market_da
 
 
 def test_disabled_pairs_and_stale_candles_refuse_entries_inside_the_strategy(market_datadir):
-    from freqtrade_quant_plugin.adapters.fail_closed import entry_blocks
+    from freqtrade_quant_plugin.adapters.strategy.fail_closed import entry_blocks
 
     module = _module("roi_scalper")
     asked = []

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from freqtrade.exceptions import OperationalException
 
-from freqtrade_quant_plugin.adapters import trade_records
 from freqtrade_quant_plugin.adapters.freqtrade_plugins.net_r_hyperopt_loss import (
     NetRHyperOptLoss,
 )
+from freqtrade_quant_plugin.adapters.records import trade_records
 from freqtrade_quant_plugin.core.net_r_score import max_drawdown_r, net_r_score
 
 START = datetime(2024, 3, 1, tzinfo=UTC)

@@ -23,7 +23,7 @@ from freqtrade_support import (
     write_freqtrade_config,
 )
 
-from freqtrade_quant_plugin.adapters.pair_locks import LOCK_REASON_PREFIX
+from freqtrade_quant_plugin.adapters.pairs.pair_locks import LOCK_REASON_PREFIX
 
 pytestmark = pytest.mark.freqtrade
 

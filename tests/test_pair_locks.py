@@ -16,15 +16,15 @@ from freqtrade.persistence import PairLocks
 from freqtrade.rpc import RPC
 from pair_db_support import T0, add_trade, open_database
 
-from freqtrade_quant_plugin.adapters.pair_locks import (
+from freqtrade_quant_plugin.adapters.pairs.pair_locks import (
     LOCK_HORIZON,
     LOCK_REASON_PREFIX,
     lock_reason,
     protection_in_use,
     reconcile_locks,
 )
-from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
-from freqtrade_quant_plugin.adapters.pair_tracker import PairPerformanceTracker
+from freqtrade_quant_plugin.adapters.pairs.pair_performance import PairPerformanceHooks
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import PairPerformanceTracker
 from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig

@@ -26,7 +26,7 @@ from freqtrade_support import (
 from pair_db_support import add_trade, open_database
 from parallel_support import ceiling
 
-from freqtrade_quant_plugin.adapters.pair_locks import LOCK_HORIZON, lock_reason
+from freqtrade_quant_plugin.adapters.pairs.pair_locks import LOCK_HORIZON, lock_reason
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
 
 pytestmark = pytest.mark.freqtrade

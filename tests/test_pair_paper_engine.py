@@ -12,8 +12,8 @@ import pytest
 from freqtrade.enums import RunMode
 from freqtrade.persistence import LocalTrade, PairLocks, Trade
 
-from freqtrade_quant_plugin.adapters.pair_locks import lock_reason
-from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
+from freqtrade_quant_plugin.adapters.pairs.pair_locks import lock_reason
+from freqtrade_quant_plugin.adapters.pairs.pair_performance import PairPerformanceHooks
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
 from freqtrade_quant_plugin.core.costs import CostModel
 from freqtrade_quant_plugin.core.exit_policy import DEFAULT_EXIT_PARAMS

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import cloudpickle
 
-from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
-from freqtrade_quant_plugin.adapters.pair_tracker import get_tracker
-from freqtrade_quant_plugin.adapters.paper_store import PaperTradeStore
+from freqtrade_quant_plugin.adapters.pairs.pair_performance import PairPerformanceHooks
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import get_tracker
+from freqtrade_quant_plugin.adapters.pairs.paper_store import PaperTradeStore
 from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
 from freqtrade_quant_plugin.core.settings import QuantSettings
 

@@ -14,7 +14,7 @@ from freqtrade_support import create_user_data, output_of, run_freqtrade
 from pair_db_support import add_trade, open_database
 
 from freqtrade_quant_plugin.adapters import freqtrade_registration as registration
-from freqtrade_quant_plugin.adapters.pair_locks import lock_reason, release_pair_lock
+from freqtrade_quant_plugin.adapters.pairs.pair_locks import lock_reason, release_pair_lock
 
 QUANT = {"symbol_performance": {"consecutive_loss_disable_threshold": 2}}
 CONFIG = {"timeframe": "1h", "quant": QUANT, "stake_currency": "USDT"}

@@ -16,7 +16,7 @@ import pytest
 from freqtrade.persistence import LocalTrade, Trade
 from pair_db_support import add_trade, open_database
 
-from freqtrade_quant_plugin.adapters.pair_tracker import PairPerformanceTracker
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import PairPerformanceTracker
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig
 
 LIVE_SNAPSHOT = '{"symbols": {}, "version": 1, "written by": "the live bot"}'

@@ -14,7 +14,11 @@ from pair_db_support import (
     open_database,
 )
 
-from freqtrade_quant_plugin.adapters.pair_tracker import DISABLED, REENABLED, PairPerformanceTracker
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import (
+    DISABLED,
+    REENABLED,
+    PairPerformanceTracker,
+)
 from freqtrade_quant_plugin.core.paper_trading import PaperOutcome, PaperTrade
 from freqtrade_quant_plugin.core.stop_levels import StopRules
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from freqtrade_quant_plugin.adapters.compose.position_adds import PositionAdds
+from freqtrade_quant_plugin.adapters.strategy.fills.position_adds import PositionAdds
 
 
 class _Strategy:

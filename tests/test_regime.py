@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from freqtrade_quant_plugin.core import regime as regime_module
+from freqtrade_quant_plugin.core import regime_series
 from freqtrade_quant_plugin.core.regime import (
     EXTREME_VOL,
     HIGH_VOL,
@@ -28,8 +28,8 @@ from freqtrade_quant_plugin.core.regime import (
     RegimeDetectorConfig,
     RegimeResult,
     detect_regime,
-    rolling_percentile_rank,
 )
+from freqtrade_quant_plugin.core.regime_series import rolling_percentile_rank
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 
 LABEL_COLUMNS = ("volatility_regime", "trend_regime", "regime")
@@ -504,7 +504,7 @@ def test_rolling_percentile_equals_pandas_across_chunks(monkeypatch):
     values = np.round(rng.random(2_000) * 20) / 4  # plenty of ties
     values[[50, 900]] = np.nan
     # a tiny chunk exercises chunk edges; a window over 255 exercises the byte-counter flush
-    monkeypatch.setattr(regime_module, "_PERCENTILE_CHUNK", 37)
+    monkeypatch.setattr(regime_series, "_PERCENTILE_CHUNK", 37)
     for window in (2, 3, 255, 256, 300, 700):
         np.testing.assert_array_equal(
             rolling_percentile_rank(values, window), pandas_percentile(values, window)

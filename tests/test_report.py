@@ -154,7 +154,7 @@ def test_pair_state_replays_a_lock_removed_by_hand() -> None:
 
 
 def test_the_plugins_lock_is_recognised_by_its_reason() -> None:
-    from freqtrade_quant_plugin.adapters.pair_locks import LOCK_REASON_PREFIX, lock_reason
+    from freqtrade_quant_plugin.adapters.pairs.pair_locks import LOCK_REASON_PREFIX, lock_reason
     from freqtrade_quant_plugin.report.pair_state import Lock
     from freqtrade_quant_plugin.report.tables import PLUGIN_LOCK_PREFIX, lock_text
 

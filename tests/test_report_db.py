@@ -18,7 +18,7 @@ from report_support import assert_figures
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from freqtrade_quant_plugin.adapters.paper_store import PaperTradeStore
+from freqtrade_quant_plugin.adapters.pairs.paper_store import PaperTradeStore
 from freqtrade_quant_plugin.core.paper_trading import PaperOutcome, PaperTrade
 from freqtrade_quant_plugin.core.stop_levels import StopRules
 from freqtrade_quant_plugin.core.symbol_performance import SymbolPerformanceConfig

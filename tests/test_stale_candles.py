@@ -20,8 +20,11 @@ from live_trade_support import (  # noqa: F401 (fixture)
     started_strategy,
 )
 
-from freqtrade_quant_plugin.adapters.fail_closed import EntryBlocks
-from freqtrade_quant_plugin.adapters.staleness import StaleCandles, expected_last_open
+from freqtrade_quant_plugin.adapters.strategy.fail_closed import EntryBlocks
+from freqtrade_quant_plugin.adapters.strategy.gates.staleness import (
+    StaleCandles,
+    expected_last_open,
+)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from freqtrade.persistence import Order, Trade, init_db
 from freqtrade.persistence.custom_data import CustomDataWrapper
 from freqtrade_support import REPO_ROOT
 
-from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY
+from freqtrade_quant_plugin.adapters.records.trade_state import STATE_KEY
 
 STRATEGY_FILE = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 PAIR = "BTC/USDT"

@@ -13,15 +13,19 @@ import pandas as pd
 import pytest
 from freqtrade_support import load_sample_strategies
 
-from freqtrade_quant_plugin.adapters import backtest_export, trade_records
-from freqtrade_quant_plugin.adapters.parameters import (
+from freqtrade_quant_plugin.adapters.records import backtest_export, trade_records
+from freqtrade_quant_plugin.adapters.records.trade_state import (
+    STATE_KEY,
+    EntryState,
+    TradeStateCache,
+)
+from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
+from freqtrade_quant_plugin.adapters.strategy.compose.parameters import (
     Tunable,
     apply_overrides,
     chosen_overrides,
     explicit_setting_paths,
 )
-from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
-from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState, TradeStateCache
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.stop_levels import (
     BREAKEVEN,
@@ -363,4 +367,4 @@ def test_strategy_bases_never_reach_object_before_istrategy():
     for name in ("QuantRegimeStrategy", "QuantStaticStrategy"):
         walked = _bases_up_to_istrategy(getattr(module, name))
         assert object not in walked, name
-        assert {c.__module__ for c in walked} >= {"freqtrade_quant_plugin.adapters.strategy"}
+        assert {c.__module__ for c in walked} >= {"freqtrade_quant_plugin.adapters.strategy.mixin"}

@@ -20,7 +20,7 @@ from live_trade_support import (  # noqa: F401 (fixture)
     started_strategy,
 )
 
-from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY
+from freqtrade_quant_plugin.adapters.records.trade_state import STATE_KEY
 
 
 @pytest.fixture(scope="module")

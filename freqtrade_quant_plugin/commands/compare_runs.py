@@ -184,7 +184,7 @@ def read_result(result_dir: Path, strategy: str) -> dict[str, Any]:
 
 def read_quant_records(zip_path: Path, strategy: str) -> list[dict[str, Any]]:
     """The plugin's per-trade records beside the result (none for a plain strategy)."""
-    from freqtrade_quant_plugin.adapters.backtest_export import export_path
+    from freqtrade_quant_plugin.adapters.records.backtest_export import export_path
 
     path = export_path(zip_path)
     if not path.is_file():

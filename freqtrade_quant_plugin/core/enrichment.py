@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from freqtrade_quant_plugin.core.costs import normalize_side, side_sign
-from freqtrade_quant_plugin.core.regime import UNKNOWN
+from freqtrade_quant_plugin.core.regime_config import UNKNOWN
 from freqtrade_quant_plugin.core.validation import (
     require_finite,
     require_non_negative,
@@ -97,7 +97,7 @@ def enrich_trade_exit(
     total_costs, but not subtracted again from the net result. Backtest fills are ideal,
     so there the modelled slippage is subtracted. was_winner is the sign of that net
     result (the pair tracker counts Freqtrade's realised profit over the risk money, the
-    same number live and in dry-run; see adapters/closed_trades.py).
+    same number live and in dry-run; see adapters/pairs/closed_trades.py).
 
     mfe / mae are the most favourable / adverse prices seen; mfe_R / mae_R are their
     distances from entry in R, positive in the trade's favour (so mae_R is usually < 0).

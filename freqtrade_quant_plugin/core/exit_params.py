@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from freqtrade_quant_plugin.core.regime import REGIMES
+from freqtrade_quant_plugin.core.regime_config import REGIMES
 from freqtrade_quant_plugin.core.validation import QuantConfigError, check_range, parse_number
 
 PARAM_FIELDS = (

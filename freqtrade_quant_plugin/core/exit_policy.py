@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from freqtrade_quant_plugin.core.exit_params import BOOL_FIELDS, PARAM_FIELDS, ExitParams
 from freqtrade_quant_plugin.core.exit_profiles import DEFAULT_PROFILE, PROFILES
-from freqtrade_quant_plugin.core.regime import NORMAL_VOL, REGIMES, UNKNOWN
+from freqtrade_quant_plugin.core.regime_config import NORMAL_VOL, REGIMES, UNKNOWN
 from freqtrade_quant_plugin.core.validation import QuantConfigError, parse_number
 
 logger = logging.getLogger(__name__)

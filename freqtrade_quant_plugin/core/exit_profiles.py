@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 
 from freqtrade_quant_plugin.core.exit_params import ExitParams
-from freqtrade_quant_plugin.core.regime import (
+from freqtrade_quant_plugin.core.regime_config import (
     EXTREME_VOL,
     HIGH_VOL,
     LOW_VOL,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from freqtrade_quant_plugin.core.regime import NORMAL_VOL
+from freqtrade_quant_plugin.core.regime_config import NORMAL_VOL
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.sizing import RiskConfig
 from freqtrade_quant_plugin.core.stop_levels import StopRules

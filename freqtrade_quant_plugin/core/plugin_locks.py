@@ -1,5 +1,5 @@
 """The plugin's pair locks as rows of Freqtrade's `pairlocks` table: which are its own, and
-which a person removed. Pure, so the bot (adapters/pair_locks.py) and the report, which
+which a person removed. Pure, so the bot (adapters/pairs/pair_locks.py) and the report, which
 reads the table without Freqtrade, apply the same rules."""
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from freqtrade_quant_plugin.core.regime import (
+from freqtrade_quant_plugin.core.regime_config import (
     EXTREME_VOL,
     LOW_VOL,
     RANGING,

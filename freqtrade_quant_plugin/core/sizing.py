@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from freqtrade_quant_plugin.core.costs import CostEstimate, CostModel
-from freqtrade_quant_plugin.core.regime import EXTREME_VOL, HIGH_VOL, LOW_VOL, NORMAL_VOL
+from freqtrade_quant_plugin.core.regime_config import EXTREME_VOL, HIGH_VOL, LOW_VOL, NORMAL_VOL
 from freqtrade_quant_plugin.core.validation import check_range
 
 _BISECTION_STEPS = 60

@@ -2,7 +2,8 @@
 
 The zip holds Freqtrade's trades (realised profit, dates, exit reason) and the run's config;
 the `.quant.json` beside it holds the plugin's trade record of each trade, written by
-adapters/backtest_export.py. Records are matched to Freqtrade's trades by pair and open date.
+adapters/records/backtest_export.py. Records are matched to Freqtrade's trades by pair and
+open date.
 The export is a list of records, or an object with them under "trades" and the refused
 entries under "skipped" ({reason: count}, or {strategy: {reason: count}}); the plugin's
 export also has "summary" ({strategy: counts}), whose "skipped" is that strategy's own.

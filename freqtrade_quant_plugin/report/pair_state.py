@@ -69,7 +69,7 @@ def pair_states(
 ) -> dict[str, PairState]:
     """State per pair after replaying every closed trade and paper result in close order.
 
-    As in the live tracker (adapters/closed_trades.py): a trade counts with the plugin's
+    As in the live tracker (adapters/pairs/closed_trades.py): a trade counts with the plugin's
     risk money only, at net R (realised profit / risk money), a win when that profit > 0.
     """
     manager = SymbolPerformanceManager(config, persistence_file=None)

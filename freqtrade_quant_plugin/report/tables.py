@@ -42,7 +42,7 @@ def date(epoch: int | None) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M")
 
 
-# adapters/pair_locks.LOCK_REASON_PREFIX (not imported: it loads Freqtrade's models)
+# adapters/pairs/pair_locks.LOCK_REASON_PREFIX (not imported: it loads Freqtrade's models)
 PLUGIN_LOCK_PREFIX = "Symbol performance: "
 
 R = number(2)

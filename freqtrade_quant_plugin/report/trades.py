@@ -70,7 +70,7 @@ def finish_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("open_ts", "close_ts", "trade_id"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
     frame["has_record"] = frame["R"].notna()
-    # The pair tracker's R (see adapters/closed_trades.py): net, by the same number as the
+    # The pair tracker's R (see adapters/pairs/closed_trades.py): net, by the same number as the
     # win, and only for trades with the plugin's risk money.
     risk = frame["risk_money"]
     frame["tracker_R"] = (frame["profit_abs"] / risk).where(risk > 0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from freqtrade_quant_plugin.core.regime import (
+from freqtrade_quant_plugin.core.regime_config import (
     EXTREME_VOL,
     HIGH_VOL,
     LOW_VOL,

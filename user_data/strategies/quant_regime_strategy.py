@@ -53,8 +53,8 @@ from freqtrade.enums import TradingMode
 from freqtrade.strategy import DecimalParameter, IntParameter
 from pandas import DataFrame
 
-from freqtrade_quant_plugin.adapters.parameters import exit_rule_spans
-from freqtrade_quant_plugin.adapters.strategy import QuantStrategy
+from freqtrade_quant_plugin import QuantStrategy
+from freqtrade_quant_plugin.adapters.strategy.compose.parameters import exit_rule_spans
 from freqtrade_quant_plugin.core.exit_policy import DEFAULT_EXIT_PARAMS
 from freqtrade_quant_plugin.core.layers import REGIME_LAYERS
 from freqtrade_quant_plugin.core.regime import (
@@ -89,7 +89,7 @@ def _k1_parameter(regime: str) -> DecimalParameter:
 
 
 def _exit_rule_parameter(regime: str, field: str) -> DecimalParameter | IntParameter:
-    """A parameter of space "exit_rules"; see adapters/parameters.exit_rule_spans."""
+    """A parameter of space "exit_rules"; see exit_rule_spans (adapters/strategy/compose)."""
     span = exit_rule_spans(DEFAULT_EXIT_PARAMS[regime])[field]
     if span.decimals == 0:
         return IntParameter(

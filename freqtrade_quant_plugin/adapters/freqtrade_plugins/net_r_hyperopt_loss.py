@@ -5,7 +5,7 @@
 Plain `freqtrade` finds it through the plugin's registration hook (this folder is on the
 hyperopt-loss resolver's search path). The loss is -(SQN of the trades' net R - 0.1 x the
 drawdown of cumulative net R in R); see core/net_r_score.py for the formula and
-adapters/net_r_trades.py for where each trade's net R comes from.
+adapters/records/net_r_trades.py for where each trade's net R comes from.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from freqtrade.constants import Config
 from freqtrade.optimize.hyperopt_loss.hyperopt_loss_interface import IHyperOptLoss
 from pandas import DataFrame
 
-from freqtrade_quant_plugin.adapters.net_r_trades import net_r_of_trades
+from freqtrade_quant_plugin.adapters.records.net_r_trades import net_r_of_trades
 from freqtrade_quant_plugin.core.net_r_score import net_r_score
 
 

@@ -14,7 +14,7 @@ import logging
 from freqtrade.exchange.exchange_types import Tickers
 from freqtrade.plugins.pairlist.IPairList import IPairList, SupportsBacktesting
 
-from freqtrade_quant_plugin.adapters.pair_tracker import get_tracker
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import get_tracker
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from freqtrade.exceptions import OperationalException
 from freqtrade.plugins.protections import IProtection, ProtectionReturn
 
 from freqtrade_quant_plugin.adapters.freqtrade_compat import STARTING_BALANCE_UNKNOWN
-from freqtrade_quant_plugin.adapters.pair_locks import LOCK_HORIZON, lock_detail, lock_reason
-from freqtrade_quant_plugin.adapters.pair_tracker import get_tracker
+from freqtrade_quant_plugin.adapters.pairs.pair_locks import LOCK_HORIZON, lock_detail, lock_reason
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import get_tracker
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from freqtrade_quant_plugin.adapters.closed_trades import RiskMoneyLookup
-from freqtrade_quant_plugin.adapters.pair_locks import protection_in_use, reconcile_locks
-from freqtrade_quant_plugin.adapters.pair_tracker import PairEvent, get_tracker
-from freqtrade_quant_plugin.adapters.paper_engine import PaperTradeEngine
+from freqtrade_quant_plugin.adapters.pairs.closed_trades import RiskMoneyLookup
+from freqtrade_quant_plugin.adapters.pairs.pair_locks import protection_in_use, reconcile_locks
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import PairEvent, get_tracker
+from freqtrade_quant_plugin.adapters.pairs.paper_engine import PaperTradeEngine
 from freqtrade_quant_plugin.core.settings import QuantSettings
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ Freqtrade hands a hyperopt loss the epoch's trades as a dataframe: profit after
 Freqtrade's fees, but neither the money the trade risked nor the plugin's modelled
 slippage and funding. Those live in the strategy's trade records (`net_R_multiple` =
 (gross P&L - fees - slippage - funding) / risk money at entry), which QuantStrategy collects
-per process during backtests and hyperopt epochs (adapters/trade_records.py). Freqtrade
+per process during backtests and hyperopt epochs (adapters/records/trade_records.py). Freqtrade
 computes the loss in the process that just ran the epoch's backtest (a worker with -j > 1),
 and the strategy starts a fresh collection at the first candle of every run, so the
 records at hand are exactly this epoch's.
@@ -28,7 +28,7 @@ import numpy as np
 from freqtrade.exceptions import OperationalException
 from pandas import DataFrame
 
-from freqtrade_quant_plugin.adapters import trade_records
+from freqtrade_quant_plugin.adapters.records import trade_records
 
 logger = logging.getLogger(__name__)
 

@@ -3,20 +3,20 @@
 `class MyStrategyQuant(QuantMixin, MyStrategy): pass` adds the plugin to any strategy;
 `QuantStrategy` is QuantMixin for strategies written for the plugin (`quant.exits.mode`
 replace, its columns under their bare names). One code path: this module holds start-up,
-run state and indicators; the layers live in `adapters/compose/`, one module each:
+run state and indicators; the layers live beside it, one folder each (adapters/strategy/):
 
-- `callbacks`, `exit_composition`, `guarded`: every Freqtrade callback runs the plugin's
-  part with the user's (an override below the plugin is wrapped at class creation);
-- `sizing`: `custom_stake_amount` (risk size, regime multipliers, pair risk modifier, cost
-  gate, dust, exchange minimum; never above the user's stake) and `leverage`;
-- `gates`: the stop an entry is sized to in each exit mode, and the entries refused inside
+- `compose/`: every Freqtrade callback runs the plugin's part with the user's (an override
+  below the plugin is wrapped at class creation); settings, hyperopt parameters, the
+  plugin's columns, start-up checks of the exit mode;
+- `sizing/`: `custom_stake_amount` (risk size, regime multipliers, pair risk modifier, cost
+  gate, dust, exchange minimum; never above the user's stake), `leverage`, paper terms;
+- `gates/`: the stop an entry is sized to in each exit mode, and the entries refused inside
   the strategy (disabled pairs, stale candles);
-- `exits`: `custom_stoploss` (initial ATR stop set on the entry fill, breakeven, trailing),
-  `custom_exit` (take_profit, max_duration), `custom_exit_price`;
-- `records`, `position_adds`: the entry state and trade record of every fill (adds and
-  partial exits included), one record per trade at its final exit;
-- `settings_layer`, `paper_terms`, `columns`, `exit_mode`: effective settings, paper-trade
-  terms, the plugin's columns, start-up checks of the exit mode.
+- `exits/`: `custom_stoploss` (initial ATR stop set on the entry fill, breakeven, trailing),
+  `custom_exit` (take_profit, max_duration), `custom_exit_price`, composed with the user's
+  exits by mode; passed stops; lost entry state;
+- `fills/`: the entry state and trade record of every fill (adds and partial exits
+  included), one record per trade at its final exit (adapters/records/).
 
 Every layer follows the switches of `quant.layers` (core/layers.py) through
 `stop_rules`, `sizing_risk_config`, `pair_risk_modifier` and the cost-gate flag, for real
@@ -44,52 +44,58 @@ from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.strategy import IStrategy
 from pandas import DataFrame
 
-from freqtrade_quant_plugin.adapters import entry_summary, trade_records
-from freqtrade_quant_plugin.adapters.compose.callbacks import ComposedCallbacks
-from freqtrade_quant_plugin.adapters.compose.columns import add_plugin_columns, reused_regime_frame
-from freqtrade_quant_plugin.adapters.compose.exit_mode import (
+from freqtrade_quant_plugin.adapters.pairs.pair_performance import PairPerformanceHooks
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import DISABLED, REENABLED
+from freqtrade_quant_plugin.adapters.records import entry_summary, trade_records
+from freqtrade_quant_plugin.adapters.records.entry_summary import EntrySummary
+from freqtrade_quant_plugin.adapters.records.trade_state import TradeStateCache
+from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
+from freqtrade_quant_plugin.adapters.strategy.compose.callbacks import ComposedCallbacks
+from freqtrade_quant_plugin.adapters.strategy.compose.columns import (
+    add_plugin_columns,
+    reused_regime_frame,
+)
+from freqtrade_quant_plugin.adapters.strategy.compose.exit_mode import (
     apply_exit_mode,
     check_exit_settings,
     raise_startup_candles,
 )
-from freqtrade_quant_plugin.adapters.compose.exits import ExitCallbacks
-from freqtrade_quant_plugin.adapters.compose.gates import LayerTerms
-from freqtrade_quant_plugin.adapters.compose.guarded import (
+from freqtrade_quant_plugin.adapters.strategy.compose.guarded import (
     accepts,
     mark_layer,
     shadowing_order,
     user_definition,
 )
-from freqtrade_quant_plugin.adapters.compose.paper_terms import PaperTermsLayer
-from freqtrade_quant_plugin.adapters.compose.position_adds import PositionAdds
-from freqtrade_quant_plugin.adapters.compose.records import RECORDED_RUNS, FillRecords
-from freqtrade_quant_plugin.adapters.compose.settings_layer import SettingsLayer
-from freqtrade_quant_plugin.adapters.compose.sizing import EntrySizing, _PendingEntry
-from freqtrade_quant_plugin.adapters.entry_summary import EntrySummary
-from freqtrade_quant_plugin.adapters.exchange_facts import (
-    static_stoploss_notice,
-)
-from freqtrade_quant_plugin.adapters.fail_closed import (
-    blocks_entries_on_failure,
-    entry_blocks,
-)
-from freqtrade_quant_plugin.adapters.live_stops import (
-    PassedStops,
-    advise_stop_on_exchange,
-)
-from freqtrade_quant_plugin.adapters.pair_performance import PairPerformanceHooks
-from freqtrade_quant_plugin.adapters.pair_tracker import DISABLED, REENABLED
-from freqtrade_quant_plugin.adapters.parameters import (
+from freqtrade_quant_plugin.adapters.strategy.compose.parameters import (
     Tunable,
     explicit_setting_paths,
 )
-from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
-from freqtrade_quant_plugin.adapters.staleness import StaleCandles, newest_closed_opens
-from freqtrade_quant_plugin.adapters.state_recovery import StateRecovery
-from freqtrade_quant_plugin.adapters.trade_state import TradeStateCache
+from freqtrade_quant_plugin.adapters.strategy.compose.settings_layer import SettingsLayer
+from freqtrade_quant_plugin.adapters.strategy.exits.exit_callbacks import ExitCallbacks
+from freqtrade_quant_plugin.adapters.strategy.exits.live_stops import (
+    PassedStops,
+    advise_stop_on_exchange,
+)
+from freqtrade_quant_plugin.adapters.strategy.exits.state_recovery import StateRecovery
+from freqtrade_quant_plugin.adapters.strategy.fail_closed import (
+    blocks_entries_on_failure,
+    entry_blocks,
+)
+from freqtrade_quant_plugin.adapters.strategy.fills.fill_records import RECORDED_RUNS, FillRecords
+from freqtrade_quant_plugin.adapters.strategy.fills.position_adds import PositionAdds
+from freqtrade_quant_plugin.adapters.strategy.gates.entry_gates import LayerTerms
+from freqtrade_quant_plugin.adapters.strategy.gates.staleness import (
+    StaleCandles,
+    newest_closed_opens,
+)
+from freqtrade_quant_plugin.adapters.strategy.sizing.entry_sizing import EntrySizing, _PendingEntry
+from freqtrade_quant_plugin.adapters.strategy.sizing.exchange_facts import (
+    static_stoploss_notice,
+)
+from freqtrade_quant_plugin.adapters.strategy.sizing.paper_terms import PaperTermsLayer
 from freqtrade_quant_plugin.core.costs import CostConfig, CostModel
 from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE
-from freqtrade_quant_plugin.core.regime import UNKNOWN
+from freqtrade_quant_plugin.core.regime_config import UNKNOWN
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 
@@ -125,7 +131,7 @@ class QuantMixin(
     """The plugin, added to any strategy: `class MyStrategyQuant(QuantMixin, MyStrategy): pass`.
 
     Sizing, gates and records by default (`quant.exits.mode` none); the user's indicators,
-    signals, stake, exits and callbacks stay in force (adapters/compose).
+    signals, stake, exits and callbacks stay in force (adapters/strategy/).
     """
 
     # What `quant.exits.mode` is when the settings do not say (core/exit_modes.py).
@@ -139,7 +145,7 @@ class QuantMixin(
     # Futures leverage wanted when the strategy's own `leverage()` does not say.
     target_leverage: float = 1.0
     # Hyperopt parameters that stand for settings: attribute name -> setting path
-    # (see adapters/parameters.py for the precedence).
+    # (see adapters/strategy/compose/parameters.py for the precedence).
     quant_parameters: ClassVar[dict[str, str]] = {}
     # Layers (core/layers.py) this strategy always runs without, e.g. the static twin's
     # REGIME_LAYERS. They stay off whatever the settings say; settings can turn more off.

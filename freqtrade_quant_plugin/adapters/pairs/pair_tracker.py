@@ -43,15 +43,15 @@ from typing import Any, NamedTuple
 from freqtrade.exceptions import OperationalException
 from freqtrade.persistence import Trade
 
-from freqtrade_quant_plugin.adapters.closed_trades import (
+from freqtrade_quant_plugin.adapters.pairs.closed_trades import (
     BacktestTradeFeed,
     ClosedTrade,
     DatabaseTradeFeed,
     RiskMoneyLookup,
 )
-from freqtrade_quant_plugin.adapters.pair_locks import HandUnlockFeed
-from freqtrade_quant_plugin.adapters.paper_store import ClosedPaperTrade, PaperTradeStore
-from freqtrade_quant_plugin.adapters.snapshot_file import snapshot_mode
+from freqtrade_quant_plugin.adapters.pairs.pair_locks import HandUnlockFeed
+from freqtrade_quant_plugin.adapters.pairs.paper_store import ClosedPaperTrade, PaperTradeStore
+from freqtrade_quant_plugin.adapters.pairs.snapshot_file import snapshot_mode
 from freqtrade_quant_plugin.core.plugin_locks import HandUnlock
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.symbol_performance import (

@@ -15,13 +15,13 @@ from freqtrade.enums import RunMode
 from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import IStrategy
 
-from freqtrade_quant_plugin.adapters import trade_records
-from freqtrade_quant_plugin.adapters.compose.position_adds import is_final_exit, whole_exit
-from freqtrade_quant_plugin.adapters.compose.sizing import _PendingEntry
-from freqtrade_quant_plugin.adapters.fail_closed import (
+from freqtrade_quant_plugin.adapters.records import trade_records
+from freqtrade_quant_plugin.adapters.records.trade_state import STATE_KEY, EntryState
+from freqtrade_quant_plugin.adapters.strategy.fail_closed import (
     fail_closed,
 )
-from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState
+from freqtrade_quant_plugin.adapters.strategy.fills.position_adds import is_final_exit, whole_exit
+from freqtrade_quant_plugin.adapters.strategy.sizing.entry_sizing import _PendingEntry
 from freqtrade_quant_plugin.core.costs import BPS
 from freqtrade_quant_plugin.core.enrichment import format_trade_log_message
 

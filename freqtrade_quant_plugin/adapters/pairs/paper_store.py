@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import StaticPool
 
-from freqtrade_quant_plugin.adapters.closed_trades import epoch
+from freqtrade_quant_plugin.adapters.pairs.closed_trades import epoch
 from freqtrade_quant_plugin.core.paper_trading import PaperOutcome, PaperTrade
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from freqtrade.strategy import IStrategy
 
 from freqtrade_quant_plugin.adapters.signal_rows import SignalRow
 from freqtrade_quant_plugin.core.paper_trading import PaperTerms
-from freqtrade_quant_plugin.core.regime import UNKNOWN
+from freqtrade_quant_plugin.core.regime_config import UNKNOWN
 from freqtrade_quant_plugin.core.sizing import plan_position
 
 logger = logging.getLogger(__name__)

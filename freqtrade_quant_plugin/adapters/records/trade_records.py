@@ -25,7 +25,7 @@ from freqtrade.persistence.custom_data import CustomDataWrapper, _CustomData
 from freqtrade.util import dt_now
 from sqlalchemy import select
 
-from freqtrade_quant_plugin.adapters.trade_state import EntryState
+from freqtrade_quant_plugin.adapters.records.trade_state import EntryState
 from freqtrade_quant_plugin.core.enrichment import enrich_trade_entry, enrich_trade_exit
 
 logger = logging.getLogger(__name__)

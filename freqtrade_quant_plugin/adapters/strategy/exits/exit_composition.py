@@ -23,9 +23,12 @@ from freqtrade.enums import ExitCheckTuple, ExitType
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 
-from freqtrade_quant_plugin.adapters.compose.exits import TAKE_PROFIT, ExitCallbacks
-from freqtrade_quant_plugin.adapters.fail_closed import failure_log
-from freqtrade_quant_plugin.adapters.live_stops import INITIAL_STOP_REASON, STOP_EXIT_REASONS
+from freqtrade_quant_plugin.adapters.strategy.exits.exit_callbacks import TAKE_PROFIT, ExitCallbacks
+from freqtrade_quant_plugin.adapters.strategy.exits.live_stops import (
+    INITIAL_STOP_REASON,
+    STOP_EXIT_REASONS,
+)
+from freqtrade_quant_plugin.adapters.strategy.fail_closed import failure_log
 from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE, stop_level, tighter_stoploss
 
 # custom_exit answers of the plugin that guard mode keeps: a stop the price already passed.
@@ -114,7 +117,7 @@ class ComposedExits(IStrategy):
         return stoploss_from_absolute(floor, rate, is_short=is_short, leverage=leverage)
 
     def _kept_after_add(self, answer: float | None, trade: Trade, rate: float) -> float | None:
-        """An add was cut to fit the plan at the stop in force (position_adds.py): an
+        """An add was cut to fit the plan at the stop in force (fills/position_adds.py): an
         after-fill answer that would lower that stop is not applied (the stop is kept)."""
         if answer is None or not trade.stop_loss:
             return answer

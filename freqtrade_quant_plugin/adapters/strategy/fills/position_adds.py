@@ -6,7 +6,7 @@ stop in force stays within the entry's plan, or refused when nothing fits:
     money at the stop after the add = amount * |avg - stop| + add * |rate - stop|
     add <= (planned_risk_money - amount * |avg - stop|) / |rate - stop|
 
-(The plugin's stop never moves down at an add's fill, exits.py: it stays or tightens.) In futures an
+(The plugin's stop never moves down at an add's fill, exits/: it stays or tightens.) In futures an
 add is also refused when the averaged position would liquidate before that stop. Each filled
 add updates the trade's entry state: average price, size, risk money, breakeven and target
 (`_quant_entry_added`). A partial exit books its share; the record is written once, when the
@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import IStrategy
 
-from freqtrade_quant_plugin.adapters import trade_records
-from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY
+from freqtrade_quant_plugin.adapters.records import trade_records
+from freqtrade_quant_plugin.adapters.records.trade_state import STATE_KEY
 from freqtrade_quant_plugin.core.costs import BPS
 
 _FILLED_TOLERANCE = 1e-6

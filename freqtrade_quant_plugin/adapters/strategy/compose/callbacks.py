@@ -27,8 +27,7 @@ from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import IStrategy
 from pandas import DataFrame
 
-from freqtrade_quant_plugin.adapters.compose.exit_composition import ComposedExits, is_default
-from freqtrade_quant_plugin.adapters.compose.guarded import (
+from freqtrade_quant_plugin.adapters.strategy.compose.guarded import (
     COMPOSE_PREFIX,
     PROCEDURAL,
     call_guard,
@@ -36,9 +35,13 @@ from freqtrade_quant_plugin.adapters.compose.guarded import (
     user_method,
     wrap_overrides,
 )
-from freqtrade_quant_plugin.adapters.compose.records import FillRecords
-from freqtrade_quant_plugin.adapters.compose.sizing import EntrySizing
-from freqtrade_quant_plugin.adapters.fail_closed import fail_closed
+from freqtrade_quant_plugin.adapters.strategy.exits.exit_composition import (
+    ComposedExits,
+    is_default,
+)
+from freqtrade_quant_plugin.adapters.strategy.fail_closed import fail_closed
+from freqtrade_quant_plugin.adapters.strategy.fills.fill_records import FillRecords
+from freqtrade_quant_plugin.adapters.strategy.sizing.entry_sizing import EntrySizing
 
 
 def user_indicators(user: Any, named: dict[str, Any]) -> DataFrame:

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from freqtrade_quant_plugin.adapters import entry_summary, trade_records
+from freqtrade_quant_plugin.adapters.records import entry_summary, trade_records
 
 logger = logging.getLogger(__name__)
 

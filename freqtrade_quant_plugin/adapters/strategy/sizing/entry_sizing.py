@@ -20,14 +20,14 @@ from typing import Any, NamedTuple
 from freqtrade.enums import RunMode, TradingMode
 from freqtrade.strategy import IStrategy
 
-from freqtrade_quant_plugin.adapters import entry_summary
-from freqtrade_quant_plugin.adapters.exchange_facts import (
+from freqtrade_quant_plugin.adapters.records import entry_summary
+from freqtrade_quant_plugin.adapters.signal_rows import SignalRow
+from freqtrade_quant_plugin.adapters.strategy.fail_closed import fail_closed, gated_entries
+from freqtrade_quant_plugin.adapters.strategy.gates.staleness import SOURCE as STALE_SOURCE
+from freqtrade_quant_plugin.adapters.strategy.sizing.exchange_facts import (
     maintenance_margin_rate,
     min_stake_for_stop,
 )
-from freqtrade_quant_plugin.adapters.fail_closed import fail_closed, gated_entries
-from freqtrade_quant_plugin.adapters.signal_rows import SignalRow
-from freqtrade_quant_plugin.adapters.staleness import SOURCE as STALE_SOURCE
 from freqtrade_quant_plugin.core.exit_modes import REPLACE
 from freqtrade_quant_plugin.core.sizing import (
     SKIP_COST_GATE,

@@ -42,10 +42,10 @@ import numpy as np
 from freqtrade.enums import RunMode
 from freqtrade.exchange import timeframe_to_seconds
 
-from freqtrade_quant_plugin.adapters.closed_trades import epoch
-from freqtrade_quant_plugin.adapters.pair_locks import release_pair_lock
-from freqtrade_quant_plugin.adapters.pair_tracker import PairPerformanceTracker
-from freqtrade_quant_plugin.adapters.paper_store import StoredPaperTrade
+from freqtrade_quant_plugin.adapters.pairs.closed_trades import epoch
+from freqtrade_quant_plugin.adapters.pairs.pair_locks import release_pair_lock
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import PairPerformanceTracker
+from freqtrade_quant_plugin.adapters.pairs.paper_store import StoredPaperTrade
 from freqtrade_quant_plugin.adapters.signal_rows import PairColumns, SignalRow
 from freqtrade_quant_plugin.core.paper_trading import Candle, PaperTrade
 

@@ -31,7 +31,7 @@ from freqtrade.persistence import PairLocks
 from freqtrade.persistence.models import PairLock
 from sqlalchemy import select
 
-from freqtrade_quant_plugin.adapters.closed_trades import epoch
+from freqtrade_quant_plugin.adapters.pairs.closed_trades import epoch
 from freqtrade_quant_plugin.core.plugin_locks import (
     LOCK_HORIZON,
     LOCK_REASON_PREFIX,

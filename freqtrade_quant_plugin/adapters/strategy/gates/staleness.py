@@ -23,7 +23,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from freqtrade_quant_plugin.adapters.fail_closed import EntryBlocks, notify
+from freqtrade_quant_plugin.adapters.strategy.fail_closed import EntryBlocks, notify
 
 logger = logging.getLogger(__name__)
 

@@ -27,16 +27,16 @@ from freqtrade.enums import ExitCheckTuple, ExitType
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 
-from freqtrade_quant_plugin.adapters.fail_closed import (
-    fail_closed,
-)
-from freqtrade_quant_plugin.adapters.live_stops import (
+from freqtrade_quant_plugin.adapters.records.trade_state import EntryState
+from freqtrade_quant_plugin.adapters.strategy.exits.live_stops import (
     STOP_TYPE_REASONS,
     is_passed,
     stop_reason,
 )
-from freqtrade_quant_plugin.adapters.state_recovery import NO_STOP_STATE
-from freqtrade_quant_plugin.adapters.trade_state import EntryState
+from freqtrade_quant_plugin.adapters.strategy.exits.state_recovery import NO_STOP_STATE
+from freqtrade_quant_plugin.adapters.strategy.fail_closed import (
+    fail_closed,
+)
 from freqtrade_quant_plugin.core.stop_levels import (
     StopLevel,
     current_stop,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from freqtrade.strategy import IStrategy
 
-from freqtrade_quant_plugin.adapters.fail_closed import entry_blocks
+from freqtrade_quant_plugin.adapters.strategy.fail_closed import entry_blocks
 from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE
 from freqtrade_quant_plugin.core.stop_levels import StopRules
 

@@ -32,8 +32,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from freqtrade_quant_plugin.adapters.fail_closed import notify
-from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY, EntryState
+from freqtrade_quant_plugin.adapters.records.trade_state import STATE_KEY, EntryState
+from freqtrade_quant_plugin.adapters.strategy.fail_closed import notify
 from freqtrade_quant_plugin.core.exit_modes import REPLACE
 from freqtrade_quant_plugin.core.stop_levels import StopRules
 

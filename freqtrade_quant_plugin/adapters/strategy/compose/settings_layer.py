@@ -10,12 +10,12 @@ import logging
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy
 
-from freqtrade_quant_plugin.adapters.exchange_facts import freqtrade_fee_rate
-from freqtrade_quant_plugin.adapters.parameters import (
+from freqtrade_quant_plugin.adapters.strategy.compose.parameters import (
     Tunable,
     apply_overrides,
     chosen_overrides,
 )
+from freqtrade_quant_plugin.adapters.strategy.sizing.exchange_facts import freqtrade_fee_rate
 from freqtrade_quant_plugin.core.costs import CostModel
 from freqtrade_quant_plugin.core.layered_rules import layered_risk_config, layered_stop_rules
 from freqtrade_quant_plugin.core.settings import QuantSettings

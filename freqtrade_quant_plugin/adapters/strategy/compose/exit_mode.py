@@ -15,7 +15,7 @@ from typing import Any
 
 from freqtrade.exceptions import OperationalException
 
-from freqtrade_quant_plugin.adapters.compose.guarded import user_definition
+from freqtrade_quant_plugin.adapters.strategy.compose.guarded import user_definition
 from freqtrade_quant_plugin.core.exit_modes import GUARD, NONE, REPLACE
 
 logger = logging.getLogger(__name__)

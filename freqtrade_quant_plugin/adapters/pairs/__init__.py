@@ -1,0 +1,1 @@
+"""Per-pair state from the trade DB: symbol performance, pair locks, paper trades."""

@@ -1,0 +1,1 @@
+"""The gates layer: entries refused inside the strategy (disabled pair, stale candles, failure)."""

@@ -1,0 +1,1 @@
+"""The sizing layer: risk and regime sizing, cost gate, leverage, exchange fees and minimums."""

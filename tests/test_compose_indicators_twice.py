@@ -21,7 +21,7 @@ from live_trade_support import (  # noqa: F401 (fixture)
 from mixin_support import run_backtest
 
 from freqtrade_quant_plugin import QuantMixin
-from freqtrade_quant_plugin.adapters.compose.columns import regime_frame
+from freqtrade_quant_plugin.adapters.strategy.compose.columns import regime_frame
 
 
 def _informative() -> object:

@@ -19,7 +19,7 @@ from live_trade_support import (  # noqa: F401 (fixture)
     started_strategy,
 )
 
-from freqtrade_quant_plugin.adapters.trade_state import STATE_KEY
+from freqtrade_quant_plugin.adapters.records.trade_state import STATE_KEY
 
 # (use_exit_signal, exit signal on the candle): the two ways Freqtrade skips custom_exit
 SKIPPED = [(False, False), (True, True)]

@@ -21,8 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from freqtrade_quant_plugin.adapters.pairs.closed_trades import RiskMoneyLookup
+from freqtrade_quant_plugin.adapters.pairs.pair_events import PairEvent
 from freqtrade_quant_plugin.adapters.pairs.pair_locks import protection_in_use, reconcile_locks
-from freqtrade_quant_plugin.adapters.pairs.pair_tracker import PairEvent, get_tracker
+from freqtrade_quant_plugin.adapters.pairs.pair_tracker import get_tracker
 from freqtrade_quant_plugin.adapters.pairs.paper_engine import PaperTradeEngine
 from freqtrade_quant_plugin.core.settings import QuantSettings
 

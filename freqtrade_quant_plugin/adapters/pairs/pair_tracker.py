@@ -38,7 +38,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from freqtrade.exceptions import OperationalException
 from freqtrade.persistence import Trade
@@ -48,6 +48,15 @@ from freqtrade_quant_plugin.adapters.pairs.closed_trades import (
     ClosedTrade,
     DatabaseTradeFeed,
     RiskMoneyLookup,
+)
+from freqtrade_quant_plugin.adapters.pairs.pair_events import (
+    DISABLED,
+    REENABLED,
+    REENABLED_BY_HAND,
+    PairEvent,
+    disable_message,
+    reenable_message,
+    unlock_message,
 )
 from freqtrade_quant_plugin.adapters.pairs.pair_locks import HandUnlockFeed
 from freqtrade_quant_plugin.adapters.pairs.paper_store import ClosedPaperTrade, PaperTradeStore
@@ -64,20 +73,8 @@ from freqtrade_quant_plugin.core.validation import QuantConfigError
 
 logger = logging.getLogger(__name__)
 
-DISABLED = "disabled"
-REENABLED = "re-enabled"
-REENABLED_BY_HAND = "re-enabled by hand"
 DATABASE = "database"
 BACKTEST = "backtest"
-
-
-class PairEvent(NamedTuple):
-    """A pair changed state; `message` is what users are told (Telegram, webhook, log)."""
-
-    pair: str
-    kind: str
-    at: int  # epoch seconds
-    message: str
 
 
 class PairPerformanceTracker:
@@ -267,29 +264,6 @@ class PairPerformanceTracker:
         with self._lock:
             events, self._events = self._events, []
             return events
-
-
-def disable_message(stats: SymbolStats, config: SymbolPerformanceConfig) -> str:
-    return (
-        f"{stats.symbol} disabled after {stats.consecutive_losses} consecutive losses "
-        f"(win rate {stats.win_rate:.0%}, average R {stats.avg_R:.2f} over "
-        f"{stats.total_trades} trades); {config.consecutive_win_reenable_threshold} "
-        "consecutive paper wins re-enable it"
-    )
-
-
-def reenable_message(pair: str, config: SymbolPerformanceConfig) -> str:
-    return (
-        f"{pair} re-enabled after {config.consecutive_win_reenable_threshold} "
-        "consecutive paper wins"
-    )
-
-
-def unlock_message(pair: str, config: SymbolPerformanceConfig) -> str:
-    return (
-        f"{pair} re-enabled by hand (its lock was removed, e.g. /unlock); "
-        f"{config.consecutive_loss_disable_threshold} new consecutive losses disable it again"
-    )
 
 
 def _in_time_order(

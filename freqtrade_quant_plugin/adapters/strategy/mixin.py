@@ -2,12 +2,14 @@
 
 `class MyStrategyQuant(QuantMixin, MyStrategy): pass` adds the plugin to any strategy;
 `QuantStrategy` is QuantMixin for strategies written for the plugin (`quant.exits.mode`
-replace, its columns under their bare names). One code path: this module holds start-up,
-run state and indicators; the layers live beside it, one folder each (adapters/strategy/):
+replace, its columns under their bare names). One code path: this module holds the
+settings and state a strategy object starts with; the layers live beside it, one folder each
+(adapters/strategy/):
 
 - `compose/`: every Freqtrade callback runs the plugin's part with the user's (an override
   below the plugin is wrapped at class creation); settings, hyperopt parameters, the
-  plugin's columns, start-up checks of the exit mode;
+  plugin's columns and recorded candles (`indicators.py`), start-up, run state and each
+  loop's pair state (`runs.py`), start-up checks of the exit mode;
 - `sizing/`: `custom_stake_amount` (risk size, regime multipliers, pair risk modifier, cost
   gate, dust, exchange minimum; never above the user's stake), `leverage`, paper terms;
 - `gates/`: the stop an entry is sized to in each exit mode, and the entries refused inside
@@ -33,31 +35,19 @@ Freqtrade's.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 from datetime import datetime
 from typing import Any, ClassVar
 
-from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
-from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.strategy import IStrategy
-from pandas import DataFrame
 
-from freqtrade_quant_plugin.adapters.pairs.pair_performance import PairPerformanceHooks
-from freqtrade_quant_plugin.adapters.pairs.pair_tracker import DISABLED, REENABLED
-from freqtrade_quant_plugin.adapters.records import entry_summary, trade_records
 from freqtrade_quant_plugin.adapters.records.entry_summary import EntrySummary
 from freqtrade_quant_plugin.adapters.records.trade_state import TradeStateCache
-from freqtrade_quant_plugin.adapters.signal_rows import SignalRow, SignalTable
+from freqtrade_quant_plugin.adapters.signal_rows import SignalTable
 from freqtrade_quant_plugin.adapters.strategy.compose.callbacks import ComposedCallbacks
-from freqtrade_quant_plugin.adapters.strategy.compose.columns import (
-    add_plugin_columns,
-    reused_regime_frame,
-)
 from freqtrade_quant_plugin.adapters.strategy.compose.exit_mode import (
     apply_exit_mode,
-    check_exit_settings,
     raise_startup_candles,
 )
 from freqtrade_quant_plugin.adapters.strategy.compose.guarded import (
@@ -66,42 +56,29 @@ from freqtrade_quant_plugin.adapters.strategy.compose.guarded import (
     shadowing_order,
     user_definition,
 )
+from freqtrade_quant_plugin.adapters.strategy.compose.indicators import PluginIndicators
 from freqtrade_quant_plugin.adapters.strategy.compose.parameters import (
     Tunable,
     explicit_setting_paths,
 )
+from freqtrade_quant_plugin.adapters.strategy.compose.runs import RunLifecycle
 from freqtrade_quant_plugin.adapters.strategy.compose.settings_layer import SettingsLayer
 from freqtrade_quant_plugin.adapters.strategy.exits.exit_callbacks import ExitCallbacks
-from freqtrade_quant_plugin.adapters.strategy.exits.live_stops import (
-    PassedStops,
-    advise_stop_on_exchange,
-)
+from freqtrade_quant_plugin.adapters.strategy.exits.live_stops import PassedStops
 from freqtrade_quant_plugin.adapters.strategy.exits.state_recovery import StateRecovery
-from freqtrade_quant_plugin.adapters.strategy.fail_closed import (
-    blocks_entries_on_failure,
-    entry_blocks,
-)
-from freqtrade_quant_plugin.adapters.strategy.fills.fill_records import RECORDED_RUNS, FillRecords
+from freqtrade_quant_plugin.adapters.strategy.fills.fill_records import FillRecords
 from freqtrade_quant_plugin.adapters.strategy.fills.position_adds import PositionAdds
 from freqtrade_quant_plugin.adapters.strategy.gates.entry_gates import LayerTerms
-from freqtrade_quant_plugin.adapters.strategy.gates.staleness import (
-    StaleCandles,
-    newest_closed_opens,
-)
 from freqtrade_quant_plugin.adapters.strategy.sizing.entry_sizing import EntrySizing, _PendingEntry
-from freqtrade_quant_plugin.adapters.strategy.sizing.exchange_facts import (
-    static_stoploss_notice,
-)
 from freqtrade_quant_plugin.adapters.strategy.sizing.paper_terms import PaperTermsLayer
 from freqtrade_quant_plugin.core.costs import CostConfig, CostModel
 from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE
-from freqtrade_quant_plugin.core.regime_config import UNKNOWN
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 
-logger = logging.getLogger(__name__)
-
 for _layer in (
+    RunLifecycle,
+    PluginIndicators,
     SettingsLayer,
     PaperTermsLayer,
     LayerTerms,
@@ -118,6 +95,8 @@ for _layer in (
 # builtins (endless recursion when the strategy is sent to the `-j` workers).
 class QuantMixin(
     ComposedCallbacks,
+    RunLifecycle,
+    PluginIndicators,
     SettingsLayer,
     PaperTermsLayer,
     LayerTerms,
@@ -201,126 +180,6 @@ class QuantMixin(
                 trade.pair, trade.open_date_utc, self._timeframe_seconds
             ),
         )
-
-    # ----------------------------------------------------------------- start-up and runs
-    @property
-    def _runmode(self) -> RunMode | None:
-        return self.config.get("runmode")
-
-    @property
-    def _is_live(self) -> bool:
-        return self._runmode in (RunMode.LIVE, RunMode.DRY_RUN)
-
-    @property
-    def _stop_on_exchange_live(self) -> bool:
-        """Freqtrade leaves stops to the exchange order (and never checks them itself)."""
-        return bool(self.order_types.get("stoploss_on_exchange")) and not self.config.get(
-            "dry_run", True
-        )
-
-    @property
-    def _is_simulated(self) -> bool:
-        """Backtests, hyperopt and Freqtrade's analysis commands (which run backtests)."""
-        return not self._is_live
-
-    def log_decision(self, message: str, *args: Any) -> None:
-        """Skips, clamps and trade lines: INFO for a bot, DEBUG (shown with -v) in backtests."""
-        logger.log(logging.DEBUG if self._is_simulated else logging.INFO, message, *args)
-
-    def _quant_bot_start(self) -> None:
-        """The plugin's start-up: checks, stale-data watch, run state, pair hooks."""
-        needed = self.quant_settings.regime.startup_candles
-        if self.startup_candle_count < needed:
-            raise OperationalException(
-                f"{type(self).__name__}.startup_candle_count={self.startup_candle_count} is "
-                f"below the {needed} candles the regime detector needs before its first "
-                "defined regime: raise startup_candle_count"
-            )
-        self._timeframe_seconds = timeframe_to_seconds(self.timeframe)
-        self._stale_candles = StaleCandles(self._timeframe_seconds, entry_blocks(self))
-        if self._runmode == RunMode.LIVE:
-            advise_stop_on_exchange(self.order_types, bool(self.config.get("dry_run")))
-        if self._is_live:
-            logger.info(static_stoploss_notice(self.stoploss, self.quant_exits_mode))
-        self._reset_run_state()
-        self.pair_performance = PairPerformanceHooks(self, self.quant_settings, self._risk_money)
-        check_exit_settings(self)
-
-    @blocks_entries_on_failure
-    def _quant_bot_loop_start(self, current_time: datetime) -> None:
-        # A new run (trade ids start again at 1): hyperopt reruns backtests on the same
-        # object (time goes backwards) or on a fresh copy in a worker process (first loop).
-        # A bot's one run began at bot_start: what its start-up learnt (fills Freqtrade
-        # reported before the first loop) stays.
-        simulated = self._is_simulated
-        if simulated and (self._last_loop_time is None or current_time < self._last_loop_time):
-            self._reset_run_state()
-        self._last_loop_time = current_time
-        if self._is_live:
-            pairs = self.dp.current_whitelist()
-            self._stale_candles.update(self, newest_closed_opens(self, pairs), current_time)
-        for event in self.pair_performance.bot_loop_start(current_time):
-            if event.kind == DISABLED:
-                self.entry_summary.pairs_disabled += 1
-            elif event.kind == REENABLED:
-                self.entry_summary.pairs_reenabled += 1
-
-    def _quant_informative_pairs(self) -> list[tuple[str, str]]:
-        """Disabled pairs stay informative: their signals feed paper trades."""
-        return self.pair_performance.informative_pairs()
-
-    def _reset_run_state(self) -> None:
-        self._states.clear()
-        self._recovery.clear()
-        self._pending.clear()
-        self._entry_records.clear()
-        self._last_loop_time = None
-        self.entry_summary = EntrySummary()
-        if self._runmode in RECORDED_RUNS:
-            trade_records.start_collecting(self.get_strategy_name())
-            self.entry_summary = entry_summary.start(self.get_strategy_name())
-
-    # ----------------------------------------------------------------- indicators
-    def _quant_indicators(
-        self, dataframe: DataFrame, metadata: dict, *, record: bool = True
-    ) -> DataFrame:
-        """Regime columns plus `regime_code` for plotting, under the plugin's names.
-
-        Recorded per pair for the callbacks only from the frame the strategy's
-        populate_indicators returns (`record`; the strategy's own timeframe): a user's
-        `super()` call may pass an informative pair's frame under the traded pair's name."""
-        config = self.effective_settings("regime.").regime
-        regimes = reused_regime_frame(self, dataframe, config, keep=not record)
-        if record and "pair" in metadata and self._own_timeframe(dataframe, metadata):
-            self._signals.record(metadata["pair"], regimes)
-        return add_plugin_columns(self, dataframe, regimes, self.quant_column_prefix)
-
-    def _own_timeframe(self, dataframe: DataFrame, metadata: dict) -> bool:
-        """An informative frame (another timeframe) must not replace the pair's candles."""
-        if metadata.get("timeframe", self.timeframe) != self.timeframe:
-            return False
-        if len(dataframe) < 2:
-            return True
-        step = (dataframe["date"].iloc[-1] - dataframe["date"].iloc[-2]).total_seconds()
-        return step == timeframe_to_seconds(self.timeframe)
-
-    def advise_entry(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        """Freqtrade's entry signals, also recorded: paper trades of disabled pairs follow
-        them without touching pandas on every candle."""
-        dataframe = super().advise_entry(dataframe, metadata)
-        self._signals.record_signals(metadata["pair"], dataframe)
-        return dataframe
-
-    @property
-    def signal_table(self) -> SignalTable:
-        """The analysed candles recorded per pair (read by the paper-trade engine)."""
-        return self._signals
-
-    def _signal_row(self, pair: str, current_time: datetime) -> SignalRow | None:
-        row = self._signals.signal_row(pair, current_time, self._timeframe_seconds)
-        if row is None or row.regime == UNKNOWN or not row.atr > 0:
-            return None
-        return row
 
 
 class QuantStrategy(QuantMixin, quant_layer=True):

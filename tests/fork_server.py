@@ -10,7 +10,8 @@ the test side's handle, shaped like subprocess.Popen.
 
 What cannot be forked runs as a fresh subprocess (freqtrade_support decides, via `usable`):
 an environment whose interpreter-level variables (PYTHONPATH, PYTHON*, LD_*, locale, TZ,
-thread counts of the numeric libraries) differ from the ones the helper started with, a
+thread counts of the numeric libraries, the terminal's COLUMNS and colours that Freqtrade's
+console reads at import) differ from the ones the helper started with, a
 run asked for with `fresh=True` (tests about interpreter start-up), a platform without
 fork, and every run when QUANT_TEST_FORK_SERVER=0.
 """
@@ -37,13 +38,28 @@ from parallel_support import ceiling
 
 SWITCH_ENV = "QUANT_TEST_FORK_SERVER"
 ZYGOTE = Path(__file__).resolve().with_name("fork_zygote.py")
-# Read once by the interpreter or a native library at start-up: a run that changes one
-# needs an interpreter of its own.
-INTERPRETER_PREFIXES = ("PYTHON", "LD_", "LC_", "OMP_", "OPENBLAS_", "MKL_", "NUMEXPR_")
-INTERPRETER_NAMES = ("LANG", "LANGUAGE", "TZ", "PATH", "VIRTUAL_ENV")
-# The environment before any test changed it: the helper starts with this one.
-BASE_ENV = dict(os.environ)
+# Read once by the interpreter, a native library or an import (Freqtrade's error console
+# takes its width and colours at import): a run that changes one needs its own interpreter.
+INTERPRETER_PREFIXES = ("PYTHON", "LD_", "LC_", "OMP_", "OPENBLAS_", "MKL_", "NUMEXPR_", "TTY_")
+INTERPRETER_NAMES = ("LANG", "LANGUAGE", "TZ", "PATH", "VIRTUAL_ENV", "COLUMNS", "LINES")
+INTERPRETER_NAMES += ("TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR")
+# Freqtrade's log lines wrap at the console width, which in a test run comes from whatever
+# COLUMNS the run inherited (80 under pytest-xdist workers): wide enough for any log line.
+LOG_COLUMNS = "400"
 HEADER = struct.Struct("!I")
+
+
+def run_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """A test run's environment: no proxy may divert a 127.0.0.1 call elsewhere; log lines
+    are not wrapped."""
+    env = {k: v for k, v in environ.items() if "proxy" not in k.lower()}
+    env["NO_PROXY"] = "127.0.0.1,localhost"
+    env["COLUMNS"] = LOG_COLUMNS
+    return env
+
+
+# The helper's environment: a run's, from the environment before any test changed it.
+ZYGOTE_ENV = run_env(os.environ)
 
 
 def _interpreter_level(env: Mapping[str, str]) -> dict[str, str]:
@@ -60,7 +76,7 @@ def usable(env: Mapping[str, str]) -> bool:
         return False
     if not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
         return False
-    return _interpreter_level(env) == _interpreter_level(BASE_ENV)
+    return _interpreter_level(env) == _interpreter_level(ZYGOTE_ENV)
 
 
 class ForkedProcess:
@@ -143,7 +159,7 @@ class ForkServer:
         self._process = subprocess.Popen(
             [sys.executable, str(ZYGOTE), str(self._folder / "socket")],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-            cwd=self._folder, env=BASE_ENV,
+            cwd=self._folder, env=ZYGOTE_ENV,
         )  # fmt: skip
         log.close()
         readable, _, _ = select.select([self._process.stdout], [], [], ceiling(120))

@@ -13,6 +13,7 @@ lifeline from pytest) closes, killing any child still running.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import random
@@ -138,17 +139,50 @@ def reap(children: dict[int, socket.socket]) -> None:
             conn.close()
 
 
+def run_as_main() -> None:
+    """`python -m freqtrade`, then the exit of an interpreter minus the teardown of every
+    module and object (unobservable, and touching all of them would copy the helper's
+    memory into this child): non-daemon threads joined, atexit handlers run, streams
+    flushed, the exit code (or an unhandled exception's traceback) as Python gives it."""
+    import atexit
+    import runpy
+    import traceback
+
+    code = 0
+    try:
+        runpy.run_module("freqtrade", run_name="__main__", alter_sys=True)
+    except SystemExit as end:
+        if end.code is None or isinstance(end.code, int):
+            code = end.code or 0
+        else:
+            print(end.code, file=sys.stderr)
+            code = 1
+    except KeyboardInterrupt:
+        traceback.print_exc()
+        code = -signal.SIGINT
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    threading._shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    if code < 0:  # Python ends on an unhandled Ctrl-C by the signal itself
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    os._exit(code & 0xFF)
+
+
 def main() -> None:
     preload()
+    gc.freeze()  # the children's collections leave the helper's objects (and pages) alone
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(sys.argv[1])
     listener.listen(64)
     print("ready", flush=True)
-    if serve(listener) is None:
-        return
-    import runpy
-
-    runpy.run_module("freqtrade", run_name="__main__", alter_sys=True)
+    if serve(listener) is not None:
+        run_as_main()
 
 
 if __name__ == "__main__":

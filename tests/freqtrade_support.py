@@ -194,17 +194,12 @@ def freqtrade_command(args: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "freqtrade", *map(str, args)]
 
 
-# Freqtrade's log lines wrap at the console width, which in a test run comes from whatever
-# COLUMNS the run inherited (80 under pytest-xdist workers): wide enough for any log line.
-LOG_COLUMNS = "400"
+LOG_COLUMNS = fork_server.LOG_COLUMNS  # the console width of every run (log lines unwrapped)
 
 
 def _offline_env() -> dict[str, str]:
     """No proxy may divert a 127.0.0.1 call elsewhere; log lines are not wrapped."""
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env["NO_PROXY"] = "127.0.0.1,localhost"
-    env["COLUMNS"] = LOG_COLUMNS
-    return env
+    return fork_server.run_env(os.environ)
 
 
 def run_freqtrade(

@@ -3,7 +3,7 @@
 Shared by every test module that needs Freqtrade end to end (the fixtures in conftest.py
 are built on these). Freqtrade always runs in a process of its own (same venv, the plugin's
 start-up hook; a crash cannot take pytest down): forked from the fork server, which has
-Freqtrade imported already (fork_server.py: a run costs ~1 s of CPU less than 5), or a
+Freqtrade imported already (fork_server.py: ~0.1 s of CPU per run, not ~3.5 s), or a
 fresh `python -m freqtrade` when the run changes interpreter-level environment variables
 (PYTHONPATH, PYTHON*, ...), when asked with `fresh=True` (tests of interpreter start-up:
 the .pth hook, sitecustomize breakers), or for every run with QUANT_TEST_FORK_SERVER=0.

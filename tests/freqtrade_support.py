@@ -163,11 +163,8 @@ def load_sample_strategies(module_name: str) -> ModuleType:
 
 
 def start_offline_server(datadir: Path, replay: bool = False, **kwargs) -> OfflineExchangeServer:
-    """A started server on a free loopback port; the caller stops it. A replay keeps its
-    offset in a state file of its own (not the server's default inside `datadir`, which
-    may be ../shared and is read by every parallel worker)."""
-    if replay and "replay_state" not in kwargs:
-        kwargs["replay_state"] = Path(tempfile.mkdtemp(prefix="quant-replay-")) / "state.json"
+    """A started server on a free loopback port; the caller stops it. A replay keeps no
+    state file unless `replay_state` is given (nothing is written into `datadir`)."""
     return OfflineExchangeServer(datadir, port=0, replay=replay, **kwargs).start()
 
 

@@ -94,17 +94,16 @@ def _bot(tmp_path: Path, freqtrade_config, userdir: Path, name: str, fresh: bool
     return process, log
 
 
-def test_a_forked_bot_stops_on_sigint_and_dies_on_sigkill_like_a_fresh_one(
+def test_a_forked_bot_stops_on_sigint_and_dies_on_sigkill(
     tmp_path, freqtrade_config, freqtrade_user_data: Path
 ):
+    """Ctrl-C ends `trade` as in a fresh start (Freqtrade exits 130 after its clean-up);
+    SIGKILL gives -9 like subprocess."""
     forked, forked_log = _bot(tmp_path, freqtrade_config, freqtrade_user_data, "forked", False)
-    fresh, fresh_log = _bot(tmp_path, freqtrade_config, freqtrade_user_data, "fresh", True)
     assert isinstance(forked, fork_server.ForkedProcess)
-    assert interrupt_and_wait(forked) == interrupt_and_wait(fresh)
-    for log in (forked_log, fresh_log):
-        assert "SIGINT received" in log.read_text(errors="replace") or "cleaning up" in (
-            log.read_text(errors="replace")
-        )
+    code = interrupt_and_wait(forked)
+    assert code == 130, (code, forked_log.read_text(errors="replace")[-600:])
+    assert "SIGINT received" in forked_log.read_text(errors="replace")
     killed, _ = _bot(tmp_path, freqtrade_config, freqtrade_user_data, "killed", False)
     killed.send_signal(signal.SIGKILL)
     assert killed.wait(timeout=ceiling(60)) == -signal.SIGKILL

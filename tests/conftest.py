@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import fork_server
 import pytest
 from freqtrade_support import (
     NO_SHARED_ENV,
@@ -49,6 +50,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     end of a parallel run; a module's tests stay together and in their order."""
     slow_modules = {item.module for item in items if item.get_closest_marker("freqtrade")}
     items.sort(key=lambda item: getattr(item, "module", None) not in slow_modules)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The fork server of this pytest process (if one started) ends with the session."""
+    fork_server.SERVER.stop()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

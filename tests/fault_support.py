@@ -7,14 +7,12 @@ with Ctrl-C or killed with SIGKILL), and reads the SQLite trade DB and the logs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import signal
 import sqlite3
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,8 +31,6 @@ from freqtrade_quant_plugin.synth.writer import write_feather
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
 REPLAY_DAYS = 30
-# Replay offsets of this process's servers (see `replay_server`).
-REPLAY_STATE_DIR = Path(tempfile.mkdtemp(prefix="quant-replay-"))
 PROBLEMS = ("Traceback", "Fatal exception")
 SAMPLE_STRATEGY = REPO_ROOT / "user_data" / "strategies" / "quant_regime_strategy.py"
 
@@ -123,10 +119,7 @@ def replay_server(datadir: Path, port: int = 0, **options) -> OfflineExchangeSer
     start_ms = wall_clock_ms()
     # offset = ceil((start - latest + reserve) / day) days: exactly REPLAY_DAYS days
     reserve = latest - start_ms + REPLAY_DAYS * DAY_MS - 1000
-    # The offset is the same at every start (see above); a state file per process keeps
-    # parallel workers and ../shared out of each other's way.
-    digest = hashlib.sha1(str(datadir).encode()).hexdigest()[:12]
-    options.setdefault("replay_state", REPLAY_STATE_DIR / f"{digest}.json")
+    # The offset is the same at every start (see above): no state file needed.
     server = OfflineExchangeServer(
         datadir, port=port, replay=True, replay_reserve_ms=reserve, **options
     ).start()

@@ -1,24 +1,32 @@
 """Helpers for tests that run the real Freqtrade against the offline market server.
 
 Shared by every test module that needs Freqtrade end to end (the fixtures in conftest.py
-are built on these). Freqtrade always runs as a subprocess of this interpreter, so it
-sees the same venv and the plugin's start-up hook, and a crash cannot take pytest down.
+are built on these). Freqtrade always runs in a process of its own (same venv, the plugin's
+start-up hook; a crash cannot take pytest down): forked from the fork server, which has
+Freqtrade imported already (fork_server.py: ~0.1 s of CPU per run, not ~3.5 s), or a
+fresh `python -m freqtrade` when the run changes interpreter-level environment variables
+(PYTHONPATH, PYTHON*, ...), when asked with `fresh=True` (tests of interpreter start-up:
+the .pth hook, sitecustomize breakers), or for every run with QUANT_TEST_FORK_SERVER=0.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib.util
+import io
 import json
+import locale
 import os
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import IO
 
+import fork_server
 import pandas as pd
 import pytest
 from parallel_support import ceiling
@@ -155,11 +163,8 @@ def load_sample_strategies(module_name: str) -> ModuleType:
 
 
 def start_offline_server(datadir: Path, replay: bool = False, **kwargs) -> OfflineExchangeServer:
-    """A started server on a free loopback port; the caller stops it. A replay keeps its
-    offset in a state file of its own (not the server's default inside `datadir`, which
-    may be ../shared and is read by every parallel worker)."""
-    if replay and "replay_state" not in kwargs:
-        kwargs["replay_state"] = Path(tempfile.mkdtemp(prefix="quant-replay-")) / "state.json"
+    """A started server on a free loopback port; the caller stops it. A replay keeps no
+    state file unless `replay_state` is given (nothing is written into `datadir`)."""
     return OfflineExchangeServer(datadir, port=0, replay=replay, **kwargs).start()
 
 
@@ -186,44 +191,70 @@ def freqtrade_command(args: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "freqtrade", *map(str, args)]
 
 
-# Freqtrade's log lines wrap at the console width, which in a test run comes from whatever
-# COLUMNS the run inherited (80 under pytest-xdist workers): wide enough for any log line.
-LOG_COLUMNS = "400"
+LOG_COLUMNS = fork_server.LOG_COLUMNS  # the console width of every run (log lines unwrapped)
 
 
 def _offline_env() -> dict[str, str]:
     """No proxy may divert a 127.0.0.1 call elsewhere; log lines are not wrapped."""
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env["NO_PROXY"] = "127.0.0.1,localhost"
-    env["COLUMNS"] = LOG_COLUMNS
-    return env
+    return fork_server.run_env(os.environ)
 
 
 def run_freqtrade(
-    args: Sequence[str], cwd: Path, timeout: float = 300
+    args: Sequence[str],
+    cwd: Path,
+    timeout: float = 300,
+    env: Mapping[str, str] | None = None,
+    fresh: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run one Freqtrade subcommand to completion; stdout and stderr are captured as text.
-    `timeout` is the ceiling on an idle machine; it grows with the load (see `ceiling`)."""
-    return subprocess.run(
-        freqtrade_command(args),
-        cwd=cwd,
-        env=_offline_env(),
-        capture_output=True,
-        text=True,
-        timeout=ceiling(timeout),
-        check=False,
-    )
+    `timeout` is the ceiling on an idle machine; it grows with the load (see `ceiling`).
+    `env` replaces the default environment (`_offline_env`); the run is forked from the fork
+    server unless `fresh` or the environment needs an interpreter of its own."""
+    env = _offline_env() if env is None else env
+    if fresh or not fork_server.usable(env):
+        return subprocess.run(
+            freqtrade_command(args), cwd=cwd, env=env, capture_output=True, text=True,
+            timeout=ceiling(timeout), check=False,
+        )  # fmt: skip
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = fork_server.SERVER.start(args, cwd, env, out.fileno(), err.fileno())
+        try:
+            process.wait(timeout=ceiling(timeout))
+        except subprocess.TimeoutExpired as expired:
+            process.kill()
+            process.wait()
+            expired.stdout, expired.stderr = _text(out), _text(err)
+            raise
+        return subprocess.CompletedProcess(process.args, process.returncode, _text(out), _text(err))
 
 
-def start_freqtrade(args: Sequence[str], cwd: Path, log_file: Path) -> subprocess.Popen[bytes]:
-    """Start a long-running Freqtrade (e.g. `trade`) writing its output to `log_file`."""
+def _text(file: IO[bytes]) -> str:
+    """What the run wrote, decoded as subprocess's text mode does (universal newlines)."""
+    file.seek(0)
+    return io.TextIOWrapper(file, encoding=locale.getpreferredencoding(False)).read()
+
+
+def start_freqtrade(
+    args: Sequence[str],
+    cwd: Path,
+    log_file: Path,
+    env: Mapping[str, str] | None = None,
+    fresh: bool = False,
+) -> subprocess.Popen[bytes] | fork_server.ForkedProcess:
+    """Start a long-running Freqtrade (e.g. `trade`) writing its output to `log_file`: a
+    forked run (Popen-like handle) or, as `run_freqtrade` decides, a fresh subprocess."""
+    env = _offline_env() if env is None else env
     with log_file.open("wb") as log:
-        return subprocess.Popen(
-            freqtrade_command(args), cwd=cwd, env=_offline_env(), stdout=log, stderr=log
-        )
+        if fresh or not fork_server.usable(env):
+            return subprocess.Popen(
+                freqtrade_command(args), cwd=cwd, env=env, stdout=log, stderr=log
+            )
+        return fork_server.SERVER.start(args, cwd, env, log.fileno(), log.fileno())
 
 
-def interrupt_and_wait(process: subprocess.Popen[bytes], timeout: float = 60) -> int:
+def interrupt_and_wait(
+    process: subprocess.Popen[bytes] | fork_server.ForkedProcess, timeout: float = 60
+) -> int:
     """Send SIGINT like Ctrl-C and wait for the exit code; kill only if it hangs (longer
     than `timeout` stretched by the load)."""
     process.send_signal(signal.SIGINT)

@@ -21,11 +21,10 @@ from bad_settings import BAD_SETTINGS, BadSetting
 from freqtrade_support import (
     LOG_COLUMNS,
     REPO_ROOT,
-    freqtrade_command,
     prepare_user_data,
+    run_freqtrade,
     write_freqtrade_config,
 )
-from parallel_support import ceiling
 
 pytestmark = pytest.mark.freqtrade
 
@@ -70,15 +69,7 @@ def _run(
         args += ["--timerange", "20240201-20240301", "--cache", "none"]
     else:
         args += ["--dry-run", "--db-url", f"sqlite:///{folder / 'trades.sqlite'}"]
-    completed = subprocess.run(
-        freqtrade_command(args),
-        cwd=folder,
-        env=_environment(entry.env),
-        capture_output=True,
-        text=True,
-        timeout=ceiling(180),
-        check=False,
-    )
+    completed = run_freqtrade(args, cwd=folder, timeout=180, env=_environment(entry.env))
     return entry, completed
 
 

@@ -3,7 +3,9 @@
 Each hook is made not to fit by tests/hook_breakers/sitecustomize.py (first on PYTHONPATH of
 the `freqtrade` subprocess): right after Freqtrade executes the watched module it changes
 what the plugin's patch checks, the way a later Freqtrade release might, while Freqtrade
-itself keeps working. Then real `freqtrade` commands run against the offline server.
+itself keeps working. Then real `freqtrade` commands run against the offline server, each
+in a fresh interpreter (`fresh=True`: the breakers act at start-up, which a run forked
+from the fork server would skip).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def test_every_hook_key_names_a_plugin_hook():
 def test_version_and_list_exchanges_run_with_a_hook_broken(key, monkeypatch, tmp_path):
     break_hooks(monkeypatch, key)
     for command in (["--version"], ["list-exchanges"]):
-        completed = run_freqtrade(command, cwd=tmp_path, timeout=180)
+        completed = run_freqtrade(command, cwd=tmp_path, timeout=180, fresh=True)
         output = output_of(completed)
         assert_runs(completed, output)
         assert warnings_about(output, key) <= 1, output[-4000:]
@@ -89,6 +91,7 @@ def test_plain_backtest_runs_with_every_hook_broken(
          "--timerange", "20240101-20240301", "--export", "trades",
          "--backtest-directory", results],
         cwd=tmp_path,
+        fresh=True,
     )  # fmt: skip
     output = output_of(completed)
     assert_runs(completed, output)
@@ -104,7 +107,7 @@ def test_hyperopt_loss_list_runs_without_the_plugin_loss(monkeypatch, tmp_path):
     break_hooks(monkeypatch, "hyperopt_resolver")
     userdir = tmp_path / "user_data"
     userdir.mkdir()
-    completed = run_freqtrade(["list-hyperoptloss", "--userdir", userdir], cwd=tmp_path)
+    completed = run_freqtrade(["list-hyperoptloss", "--userdir", userdir], cwd=tmp_path, fresh=True)
     output = output_of(completed)
     assert_runs(completed, output)
     assert warnings_about(output, "hyperopt_resolver") == 1, output[-4000:]
@@ -123,7 +126,10 @@ def test_a_config_naming_the_missing_filter_fails_in_freqtrade(
     userdir = tmp_path / "user_data"
     userdir.mkdir()
     completed = run_freqtrade(
-        ["test-pairlist", "-c", config, "--userdir", userdir], cwd=tmp_path, timeout=180
+        ["test-pairlist", "-c", config, "--userdir", userdir],
+        cwd=tmp_path,
+        timeout=180,
+        fresh=True,
     )
     output = output_of(completed)
     # Freqtrade's own error (its exit code for a configuration error is 0, its choice)
@@ -146,6 +152,7 @@ def quant_backtest(config: Path, datadir: Path, tmp_path: Path, *options: str):
          "--timerange", "20240101-20240401", "--cache", "none", *options],
         cwd=tmp_path,
         timeout=600,
+        fresh=True,
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ import pytest
 from parallel_support import ceiling
 from test_offline_server import ManualClock, _free_port, get_ok
 
+from freqtrade_quant_plugin.offline.replay_state import STATE_FILE_NAME
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
 
 MINUTE_MS = 60_000
@@ -35,7 +36,16 @@ def datadir(market_datadir: Path, tmp_path: Path) -> Path:
 
 
 def replay(datadir: Path, clock: ManualClock, **kwargs) -> OfflineExchangeServer:
+    """A replay server keeping its offset where `serve --replay` does (in `datadir`)."""
+    kwargs.setdefault("replay_state", datadir / STATE_FILE_NAME)
     return OfflineExchangeServer(datadir, replay=True, now_ms=clock, **kwargs)
+
+
+def test_a_replay_server_from_python_writes_no_state_file(datadir: Path) -> None:
+    before = sorted(datadir.iterdir())
+    with OfflineExchangeServer(datadir, replay=True, now_ms=ManualClock(START_2030)) as server:
+        assert get_ok(server, "/api/v3/klines?symbol=BTCUSDT&interval=5m&limit=2")
+    assert sorted(datadir.iterdir()) == before
 
 
 def test_a_restarted_server_serves_the_same_history(datadir: Path) -> None:

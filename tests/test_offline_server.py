@@ -258,10 +258,7 @@ def replay(
     market_datadir: Path, tmp_path: Path
 ) -> Iterator[tuple[OfflineExchangeServer, ManualClock]]:
     clock = ManualClock(1893456000000 + 2 * 60_000 + 30_000)  # 2030-01-01 00:02:30 UTC
-    state = tmp_path / "replay.json"  # not in the shared market folder
-    with OfflineExchangeServer(
-        market_datadir, replay=True, now_ms=clock, replay_state=state
-    ) as server:
+    with OfflineExchangeServer(market_datadir, replay=True, now_ms=clock) as server:
         yield server, clock
 
 

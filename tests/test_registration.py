@@ -95,7 +95,7 @@ def test_plain_freqtrade_lists_the_plugin_hyperopt_loss(tmp_path, monkeypatch):
     userdir = tmp_path / "user_data"
     userdir.mkdir()
     completed = run_freqtrade(
-        ["list-hyperoptloss", "--userdir", userdir], cwd=tmp_path, timeout=180
+        ["list-hyperoptloss", "--userdir", userdir], cwd=tmp_path, timeout=180, fresh=True
     )
     output = output_of(completed)
     assert completed.returncode == 0, output[-3000:]

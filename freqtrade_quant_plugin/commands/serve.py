@@ -95,6 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from freqtrade_quant_plugin.core.validation import QuantConfigError, check_range
     from freqtrade_quant_plugin.offline.rehearsal import LiveRehearsal
+    from freqtrade_quant_plugin.offline.replay_state import STATE_FILE_NAME
     from freqtrade_quant_plugin.offline.server import OfflineExchangeServer, serve_forever
 
     try:
@@ -109,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             replay=args.replay,
             replay_reserve_ms=args.replay_reserve,
-            replay_state=args.replay_state,
+            replay_state=args.replay_state or Path(args.datadir) / STATE_FILE_NAME,
             replay_start_ms=args.replay_start,
             live=live,
         )

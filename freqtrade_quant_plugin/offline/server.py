@@ -27,7 +27,7 @@ from freqtrade_quant_plugin.offline.datadir import scan_datadir
 from freqtrade_quant_plugin.offline.loopback import require_loopback
 from freqtrade_quant_plugin.offline.rehearsal import LiveRehearsal, rehearsal_api
 from freqtrade_quant_plugin.offline.replay import wall_clock_ms
-from freqtrade_quant_plugin.offline.replay_state import STATE_FILE_NAME, stable_clock
+from freqtrade_quant_plugin.offline.replay_state import stable_clock
 from freqtrade_quant_plugin.offline.signed_api import RehearsalApi
 
 logger = logging.getLogger(__name__)
@@ -180,8 +180,10 @@ class OfflineExchangeServer:
         now_ms: Callable[[], int] = wall_clock_ms,
         live: LiveRehearsal | None = None,
     ) -> None:
-        """`replay_state` (default `<datadir>/offline-replay.json`) keeps the replay offset
-        across restarts; `replay_start_ms` fixes it from a start instant instead. `live`
+        """`replay_state` is the file that keeps the replay offset across restarts; none
+        unless given (`serve --replay` gives `<datadir>/offline-replay.json`), so a server
+        started from Python writes nothing into a data folder it may share with others.
+        `replay_start_ms` fixes the offset from a start instant instead. `live`
         adds the signed endpoints of a simulated account (replay only)."""
         require_loopback(host)
         self.host = host
@@ -193,7 +195,7 @@ class OfflineExchangeServer:
                 self.store.latest_stored_ms(),
                 replay_reserve_ms,
                 self.store.grid_ms,
-                state_path=replay_state or Path(datadir) / STATE_FILE_NAME,
+                state_path=replay_state,
                 replay_start_ms=replay_start_ms,
                 now_ms=now_ms,
             )

@@ -55,6 +55,7 @@ WORKERS_PER_CORE = 3
 AUTO_WORKERS_FLOOR = 6
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown without xdist
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     asked = os.environ.get(WORKERS_ENV, "")
     if asked.isdigit() and int(asked) > 0:

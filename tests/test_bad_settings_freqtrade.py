@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from bad_settings import BAD_SETTINGS, BadSetting
+from fork_server import run_env
 from freqtrade_support import (
-    LOG_COLUMNS,
     REPO_ROOT,
     prepare_user_data,
     run_freqtrade,
@@ -44,14 +44,8 @@ TRADE_IDS = {entry.id for entry in BAD_SETTINGS[::4]} | {
 
 def _environment(extra: dict[str, str]) -> dict[str, str]:
     quant_variables = ("REGIME_", "COST_", "SYMBOL_PERF_", "RISK_", "EXIT_REGIME_")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if "proxy" not in key.lower() and not key.startswith(quant_variables)
-    }
-    env["NO_PROXY"] = "127.0.0.1,localhost"
-    env["COLUMNS"] = LOG_COLUMNS  # one log line per message, whatever the terminal
-    return env | extra
+    ours = {key: value for key, value in os.environ.items() if not key.startswith(quant_variables)}
+    return run_env(ours) | extra  # no proxy, one log line per message
 
 
 def _run(

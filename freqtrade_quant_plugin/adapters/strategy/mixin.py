@@ -76,7 +76,9 @@ from freqtrade_quant_plugin.core.exit_modes import NONE, REPLACE
 from freqtrade_quant_plugin.core.settings import QuantSettings
 from freqtrade_quant_plugin.core.validation import QuantConfigError
 
-for _layer in (
+# The plugin's layers, in QuantMixin's base order (after ComposedCallbacks, which composes
+# them with the user's callbacks); each is marked so the composition can tell them apart.
+_LAYERS = (
     RunLifecycle,
     PluginIndicators,
     SettingsLayer,
@@ -86,27 +88,15 @@ for _layer in (
     FillRecords,
     ExitCallbacks,
     EntrySizing,
-):
+)
+for _layer in _LAYERS:
     mark_layer(_layer)
 
 
 # The layer mixins subclass IStrategy, not object: Freqtrade's hyperopt registers the module of
 # every base class up to IStrategy to be pickled by value, and reaching `object` would register
 # builtins (endless recursion when the strategy is sent to the `-j` workers).
-class QuantMixin(
-    ComposedCallbacks,
-    RunLifecycle,
-    PluginIndicators,
-    SettingsLayer,
-    PaperTermsLayer,
-    LayerTerms,
-    PositionAdds,
-    FillRecords,
-    ExitCallbacks,
-    EntrySizing,
-    IStrategy,
-    quant_layer=True,
-):
+class QuantMixin(ComposedCallbacks, *_LAYERS, IStrategy, quant_layer=True):
     """The plugin, added to any strategy: `class MyStrategyQuant(QuantMixin, MyStrategy): pass`.
 
     Sizing, gates and records by default (`quant.exits.mode` none); the user's indicators,

@@ -163,6 +163,17 @@ def protected(
     return rows[0] if abs(stops[0].stop_price / wanted - 1) < 2e-3 else None
 
 
+def recorded_open_entry(db: Path, server: OfflineExchangeServer, pair: str) -> Order | None:
+    """The pair's one open entry order on the account once the trade DB holds it too.
+
+    Freqtrade places an order before it commits the trade: a bot killed in between leaves
+    an order its DB never knew (Freqtrade's own window, not the plugin's), so a test that
+    kills a bot "with an open order" waits for both."""
+    waiting = [o for o in account_orders(server, symbol(pair)) if o.is_open and o.side == "BUY"]
+    known = {o["order_id"] for o in db_orders(db) if o["ft_order_side"] == "buy"}
+    return waiting[0] if len(waiting) == 1 and str(waiting[0].order_id) in known else None
+
+
 def sells(server: OfflineExchangeServer, pair: str) -> list[Order]:
     """Sell orders of `pair` that filled (any part) on the account."""
     return [o for o in account_orders(server, symbol(pair)) if o.side == "SELL" and o.executed]

@@ -61,9 +61,13 @@ def test_dry_run_exit_nets_measured_slippage_once(freqtrade_config, replay_serve
             **ONE_PAIR_5M,
             # An order of about one BTC: more than the book's top level, so the fill walks it.
             "dry_run_wallet": 100_000,
+            # The replayed candle is the one at this time of day: no gate may refuse the
+            # entry on it. The cost gate is off (this is about measured slippage, not the
+            # gate) and no stake clamp makes it dust, so the test never depends on the hour.
             "quant": {
                 **_quant_section(4.0),
-                "risk": {"max_cost_in_R": 1.0, "risk_per_trade": 0.005},
+                "risk": {"risk_per_trade": 0.005, "min_risk_fraction": 0.0},
+                "layers": {"cost_gate": False},
             },
         },
         port=replay_server.port,

@@ -31,6 +31,7 @@ from live_support import (
     open_stops,
     protected,
     public_ms,
+    recorded_open_entry,
     sells,
     symbol,
     timeline_start,
@@ -63,8 +64,8 @@ def test_sigkill_with_open_trades_and_orders_and_a_server_restart_lose_nothing(
         bots.append(first)
 
         def ready() -> bool:
-            entry = [o for o in account_orders(server, symbol(waiting)) if o.is_open]
-            return protected(db, server, filled) is not None and len(entry) == 1
+            recorded = recorded_open_entry(db, server, waiting) is not None
+            return protected(db, server, filled) is not None and recorded
 
         assert wait_for(ready, timeout=150), (trades(db), account_orders(server), first.log[-6000:])
         first.kill()
@@ -121,11 +122,11 @@ def test_an_entry_that_fills_while_the_bot_is_down_keeps_its_position_and_stop(
         first = Bot(tmp_path, "first", config, "LiveStrategy", db, userdir)
         bots.append(first)
 
-        def entry_waiting() -> bool:
-            return any(o.is_open and o.side == "BUY" for o in account_orders(server))
-
         dip_seen = public_ms(server, dip_close_ms) / 1000
-        assert wait_for(entry_waiting, timeout=dip_seen - time.time() - 5), first.log[-6000:]
+        assert wait_for(
+            lambda: recorded_open_entry(db, server, pair) is not None,
+            timeout=dip_seen - time.time() - 5,
+        ), first.log[-6000:]
         first.kill()
         (entry,) = [o for o in account_orders(server) if o.side == "BUY"]
         assert wait_for(

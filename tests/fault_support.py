@@ -119,9 +119,15 @@ def replay_server(datadir: Path, port: int = 0, **options) -> OfflineExchangeSer
     start_ms = wall_clock_ms()
     # offset = ceil((start - latest + reserve) / day) days: exactly REPLAY_DAYS days
     reserve = latest - start_ms + REPLAY_DAYS * DAY_MS - 1000
-    # The offset is the same at every start (see above): no state file needed.
+    # The offset is the same at every start (see above): no state file needed. It is
+    # computed from `start_ms`, not from the moment the server has read the data folder.
     server = OfflineExchangeServer(
-        datadir, port=port, replay=True, replay_reserve_ms=reserve, **options
+        datadir,
+        port=port,
+        replay=True,
+        replay_reserve_ms=reserve,
+        replay_start_ms=start_ms,
+        **options,
     ).start()
     assert server.store.clock is not None
     assert server.store.clock.offset_ms == REPLAY_DAYS * DAY_MS, server.store.clock.offset_ms

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -295,6 +296,17 @@ def new_strategy(userdir: Path, name: str, template: str = "full") -> Path:
     if completed.returncode != 0:
         raise RuntimeError(f"new-strategy failed:\n{completed.stdout}\n{completed.stderr}")
     return userdir / "strategies" / f"{name}.py"
+
+
+def only_backtest_result(results: Path) -> tuple[Path, dict]:
+    """The one `backtest-result-*.zip` in `results` and its statistics document (the JSON
+    that is not the config): a run that wrote none or several is a failed test."""
+    (zip_path,) = results.glob("backtest-result-*.zip")
+    with zipfile.ZipFile(zip_path) as archive:
+        (name,) = [
+            n for n in archive.namelist() if n.endswith(".json") and not n.endswith("_config.json")
+        ]
+        return zip_path, json.loads(archive.read(name))
 
 
 def output_of(completed: subprocess.CompletedProcess[str]) -> str:

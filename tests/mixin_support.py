@@ -10,12 +10,17 @@ adds, in two variants: `<Name>Quant` (the mixin's default exit mode) and `<Name>
 from __future__ import annotations
 
 import json
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from freqtrade_support import REPO_ROOT, output_of, run_freqtrade, write_freqtrade_config
+from freqtrade_support import (
+    REPO_ROOT,
+    only_backtest_result,
+    output_of,
+    run_freqtrade,
+    write_freqtrade_config,
+)
 from parallel_support import run_folder
 from stop_probe import Trades, probe_source, read_stops
 
@@ -152,12 +157,7 @@ def run_backtest(
     )
     output = output_of(completed)
     assert completed.returncode == 0, output[-6000:]
-    (zip_path,) = (userdir / "backtest_results").glob("backtest-result-*.zip")
-    with zipfile.ZipFile(zip_path) as archive:
-        (name,) = [
-            n for n in archive.namelist() if n.endswith(".json") and not n.endswith("_config.json")
-        ]
-        stats = json.loads(archive.read(name))
+    zip_path, stats = only_backtest_result(userdir / "backtest_results")
     export = zip_path.with_name(zip_path.name.removesuffix(".zip") + ".quant.json")
     document = json.loads(export.read_text()) if export.is_file() else {"trades": []}
     records: dict[str, list[dict]] = {}

@@ -38,6 +38,7 @@ pytestmark = pytest.mark.freqtrade
 
 SPOT_PAIRS = ["BTC/USDT", "ETH/USDT"]
 HEARTBEAT = "Bot heartbeat."
+STOPPED = "Changing state from RUNNING to: STOPPED"
 # The column each strategy computes itself in populate_indicators.
 OWN_COLUMN = {
     "roi_scalper": "rsi",
@@ -95,8 +96,21 @@ def _start_bot(root: Path, stem: str, port: int, pairs: list[str], overrides: di
 
 
 def _stop(bots: list[Bot]) -> None:
-    """Ctrl-C to every bot at once, then wait for each (kill one only if it hangs)."""
+    """Stop trading at a loop boundary, then Ctrl-C to every bot at once and wait for each
+    (kill one only if it hangs). Freqtrade commits a filled entry before the plugin stores
+    its entry state in the same loop: a Ctrl-C in between would leave a trade the test
+    reads without its state. The REST API's /stop takes effect once the running loop ends."""
     running = [bot for bot in bots if bot.process.poll() is None]
+    for bot in running:
+        try:
+            api_call(bot.api, "POST", "stop")
+        except OSError:  # its API is not up (a bot that never looped): Ctrl-C at once
+            continue
+    deadline = time.monotonic() + ceiling(120)
+    while time.monotonic() < deadline and not all(
+        STOPPED in bot.text() or bot.process.poll() is not None for bot in running
+    ):
+        time.sleep(1)
     for bot in running:
         bot.process.send_signal(signal.SIGINT)
     deadline = time.monotonic() + ceiling(60)

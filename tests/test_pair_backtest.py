@@ -8,9 +8,7 @@ Freqtrade's own result zip (trades and pair locks) and its log.
 
 from __future__ import annotations
 
-import json
 import shutil
-import zipfile
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -18,6 +16,7 @@ import pytest
 from freqtrade_support import (
     REPO_ROOT,
     UNIVERSE_PAIRS,
+    only_backtest_result,
     output_of,
     run_freqtrade,
     write_freqtrade_config,
@@ -85,12 +84,8 @@ def backtest(tmp_path_factory, offline_server, market_datadir):
     )
     output = output_of(completed)
     assert completed.returncode == 0, output[-4000:]
-    (zip_path,) = (root / "user_data" / "backtest_results").glob("backtest-result-*.zip")
-    with zipfile.ZipFile(zip_path) as archive:
-        (name,) = [
-            n for n in archive.namelist() if n.endswith(".json") and not n.endswith("_config.json")
-        ]
-        result = json.loads(archive.read(name))["strategy"]["QuantRegimeStrategy"]
+    _, stats = only_backtest_result(root / "user_data" / "backtest_results")
+    result = stats["strategy"]["QuantRegimeStrategy"]
     assert snapshot.read_text(encoding="utf-8") == LIVE_SNAPSHOT  # issue 8, defect 5
     return result, output
 

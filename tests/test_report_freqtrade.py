@@ -18,7 +18,6 @@ import json
 import shutil
 import sqlite3
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from freqtrade_support import (
     FIVE_MINUTE_PAIRS,
     REPO_ROOT,
     interrupt_and_wait,
+    only_backtest_result,
     output_of,
     run_freqtrade,
     start_freqtrade,
@@ -83,17 +83,12 @@ def backtest(tmp_path_factory, offline_server, market_datadir) -> Backtest:
     )  # fmt: skip
     assert completed.returncode == 0, output_of(completed)[-4000:]
     results = userdir / "backtest_results"
-    (zip_path,) = results.glob("backtest-result-*.zip")
+    zip_path, document = only_backtest_result(results)
     export = zip_path.with_name(zip_path.name.removesuffix(".zip") + ".quant.json")
     records = {
         (row["pair"], datetime.fromisoformat(row["open_date"])): row
         for row in json.loads(export.read_text())["trades"]
     }
-    with zipfile.ZipFile(zip_path) as archive:
-        (name,) = [
-            n for n in archive.namelist() if n.endswith(".json") and not n.endswith("_config.json")
-        ]
-        document = json.loads(archive.read(name))
     trades = []
     for trade in document["strategy"]["QuantRegimeStrategy"]["trades"]:
         record = records[(trade["pair"], datetime.fromisoformat(trade["open_date"]))]

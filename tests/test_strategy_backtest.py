@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ import pytest
 from freqtrade_support import (
     BASE_CONFIG,
     REPO_ROOT,
+    only_backtest_result,
     output_of,
     run_freqtrade,
     start_offline_server,
@@ -141,14 +141,9 @@ def _backtest(
     output = output_of(completed)
     assert completed.returncode == 0, output[-4000:]
     results = userdir / "backtest_results"
-    (zip_path,) = results.glob("backtest-result-*.zip")
+    zip_path, stats = only_backtest_result(results)
     export = zip_path.with_name(zip_path.name.removesuffix(".zip") + ".quant.json")
     assert export.is_file(), f"no {export.name} beside {zip_path.name}"
-    with zipfile.ZipFile(zip_path) as archive:
-        (name,) = [
-            n for n in archive.namelist() if n.endswith(".json") and not n.endswith("_config.json")
-        ]
-        stats = json.loads(archive.read(name))
     trades = stats["strategy"][strategy]["trades"]
     document = json.loads(export.read_text())
     return BacktestRun(

@@ -107,7 +107,7 @@ def reconcile_locks(tracker: PairStates, now: datetime, protection: bool) -> Non
     """Make the plugin's pair locks agree with the tracker (see the module docstring)."""
     disabled = set(tracker.disabled_pairs()) if protection else set()
     locked: set[str] = set()
-    changed = False
+    released = []
     for lock in PairLocks.get_pair_locks(None, now, side=None):
         if not (lock.reason or "").startswith(LOCK_REASON_PREFIX):
             continue
@@ -115,20 +115,21 @@ def reconcile_locks(tracker: PairStates, now: datetime, protection: bool) -> Non
             locked.add(lock.pair)
             continue
         lock.active = False
-        changed = True
-        why = (
-            "the symbol-performance state counts the pair enabled"
-            if protection
-            else f"{PROTECTION_METHOD} is no longer in the strategy's protections"
-        )
+        released.append(lock)
+    if released and PairLocks.use_db:
+        PairLock.session.commit()  # before the log line: a line says what is in the DB
+    why = (
+        "the symbol-performance state counts the pair enabled"
+        if protection
+        else f"{PROTECTION_METHOD} is no longer in the strategy's protections"
+    )
+    for lock in released:
         logger.warning(
             "Released the stale symbol-performance lock of %s (locked since %s): %s",
             lock.pair,
             lock.lock_time,
             why,
         )
-    if changed and PairLocks.use_db:
-        PairLock.session.commit()
     for pair in sorted(disabled - locked):
         reason = lock_reason(lock_detail(tracker.stats(pair)))
         PairLocks.lock_pair(pair, now + LOCK_HORIZON, reason, now=now)

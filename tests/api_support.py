@@ -1,5 +1,5 @@
 """Freqtrade's REST API for tests of a running bot: its config block and plain HTTP calls
-(the standard library only; the server listens on 127.0.0.1 and a free port)."""
+(the standard library only; the server listens on 127.0.0.1 and a reserved port)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,19 @@ import json
 import urllib.request
 from typing import Any
 
-from pair_db_support import _free_port
+from port_support import reserved_port
 
 USER, PASSWORD = "quant", "rest-api-test"
 
 
 def api_server_config() -> dict[str, Any]:
-    """The `api_server` block of a config, on a free loopback port."""
+    """The `api_server` block of a config, on a loopback port reserved for this test process:
+    the bot binds the port itself, so it cannot be 0 (see `port_support` for what is left
+    of the risk that another process takes it first)."""
     return {
         "enabled": True,
         "listen_ip_address": "127.0.0.1",
-        "listen_port": _free_port(),
+        "listen_port": reserved_port(),
         "username": USER,
         "password": PASSWORD,
         "jwt_secret_key": "a-test-secret-of-at-least-32-characters",

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from freqtrade_support import REPO_ROOT, start_freqtrade
 from parallel_support import ceiling
+from port_support import reserved_port, start_on_port
 
 from freqtrade_quant_plugin.core.regime import REGIMES
 from freqtrade_quant_plugin.offline.replay import wall_clock_ms
@@ -111,7 +112,8 @@ def timeline_start(event_index: int, seconds_from_now: float) -> pd.Timestamp:
 def replay_server(datadir: Path, port: int = 0, **options) -> OfflineExchangeServer:
     """A replay server whose offset is exactly `REPLAY_DAYS` days (see `timeline_start`);
     started again with the same datadir and port it serves the same history. `options`
-    go to the server (e.g. `live=` for a rehearsal account)."""
+    go to the server (e.g. `live=` for a rehearsal account). Port 0: a reserved one
+    (`port_support`), which nobody takes while the server is stopped for a restart."""
     latest = max(
         int(pd.read_feather(path, columns=["date"])["date"].max().value // 1_000_000)
         for path in datadir.glob("*.feather")
@@ -123,12 +125,13 @@ def replay_server(datadir: Path, port: int = 0, **options) -> OfflineExchangeSer
     # computed from `start_ms`, not from the moment the server has read the data folder.
     server = OfflineExchangeServer(
         datadir,
-        port=port,
+        port=port or reserved_port(),
         replay=True,
         replay_reserve_ms=reserve,
         replay_start_ms=start_ms,
         **options,
-    ).start()
+    )
+    start_on_port(server)
     assert server.store.clock is not None
     assert server.store.clock.offset_ms == REPLAY_DAYS * DAY_MS, server.store.clock.offset_ms
     return server

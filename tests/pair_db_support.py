@@ -48,6 +48,8 @@ def postgres_cluster() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, user="postgres")
         prefix = ["runuser", "-u", "postgres", "--"]
+    # No TCP (listen_addresses ''): the port only names the socket in `root`, so no race;
+    # a varied port keeps concurrent clusters off the same shared-memory keys.
     data, port = root / "data", _free_port()
 
     def run(*args: str) -> None:

@@ -48,10 +48,13 @@ def server(datadir: Path) -> Iterator[OfflineExchangeServer]:
     started.stop()
 
 
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture
+def unused_port() -> Iterator[int]:
+    """A loopback port bound but not listening for the whole test: connections to it are
+    refused, and no other process can start a server there meanwhile."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()[1]
 
 
 def user_config(path: Path, port: int, layers: dict | None = None) -> Path:
@@ -102,10 +105,10 @@ def plain_backtest(tmp_path: Path, server, datadir: Path, layers_off: tuple[str,
 
 
 def test_each_row_matches_a_plain_backtest_with_the_same_switches(
-    tmp_path: Path, datadir: Path, server: OfflineExchangeServer
+    tmp_path: Path, datadir: Path, server: OfflineExchangeServer, unused_port: int
 ) -> None:
     # a config whose exchange answers nowhere: compare starts the offline server itself
-    config = user_config(tmp_path / "config.json", unused_port())
+    config = user_config(tmp_path / "config.json", unused_port)
     completed = run_compare(
         tmp_path, "--config", str(config), "--datadir", str(datadir),
         "--timerange", TIMERANGE, "--variants", "static", "no_cost_gate", "--json",
@@ -175,8 +178,8 @@ def test_walk_forward_folds_partition_the_timerange(
     assert spread["static"]["d_profit_pct"]["max"] == pytest.approx(max(by_fold))
 
 
-def test_table_output_and_unknown_variant(tmp_path: Path, datadir: Path) -> None:
-    config = user_config(tmp_path / "config.json", unused_port())
+def test_table_output_and_unknown_variant(tmp_path: Path, datadir: Path, unused_port: int) -> None:
+    config = user_config(tmp_path / "config.json", unused_port)
     completed = run_compare(
         tmp_path, "--config", str(config), "--datadir", str(datadir),
         "--timerange", "20240301-20240310", "--variants", "no_breakeven",

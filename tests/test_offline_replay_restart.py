@@ -7,13 +7,12 @@ import logging
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from parallel_support import ceiling
-from test_offline_server import ManualClock, _free_port, get_ok
+from test_offline_server import ManualClock, get_ok, served_port
 
 from freqtrade_quant_plugin.offline.replay_state import STATE_FILE_NAME
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
@@ -130,15 +129,13 @@ def test_serve_refuses_a_replay_start_that_is_no_time(datadir: Path) -> None:
 
 def _serve_once(datadir: Path, log: Path, query: str) -> list:
     """Start `freqtrade-quant serve --replay`, read a few candles, stop it with SIGTERM."""
-    port = _free_port()
     command = [sys.executable, "-m", "freqtrade_quant_plugin.cli", "serve", "--replay",
-               "--port", str(port), "--datadir", str(datadir)]  # fmt: skip
+               "--port", "0", "--datadir", str(datadir)]  # fmt: skip
+    since = log.stat().st_size if log.exists() else 0
     with log.open("ab") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + ceiling(30)
-        while f"127.0.0.1:{port}" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        port = served_port(log, process, since)
         url = f"http://127.0.0.1:{port}/api/v3/klines?symbol=BTCUSDT&interval=1h&{query}"
         with urllib.request.urlopen(url, timeout=10) as reply:
             return json.loads(reply.read())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -352,23 +353,30 @@ def test_a_silent_client_does_not_block_others(offline_server) -> None:
 # -- commands ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+SERVING = re.compile(r"Offline Binance server on http://127\.0\.0\.1:(\d+)")
+
+
+def served_port(log: Path, process: subprocess.Popen, since: int = 0) -> int:
+    """The port a `serve --port 0` process reports in its log (from byte `since` on): the
+    system picks it at bind time, so no other process can take it first."""
+    deadline = time.monotonic() + ceiling(30)
+    while True:
+        found = SERVING.search(log.read_bytes()[since:].decode(errors="replace"))
+        if found:
+            return int(found.group(1))
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"serve reported no port:\n{log.read_text()}")
+        time.sleep(0.2)
 
 
 def test_serve_command_runs_until_sigterm(market_datadir: Path, tmp_path: Path) -> None:
-    port = _free_port()
-    command = [sys.executable, "-m", "freqtrade_quant_plugin.cli", "serve", "--port", str(port),
+    command = [sys.executable, "-m", "freqtrade_quant_plugin.cli", "serve", "--port", "0",
                "--datadir", str(market_datadir)]  # fmt: skip
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + ceiling(30)
-        while f"http://127.0.0.1:{port}" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        port = served_port(log, process)
         assert f"{spot_pair_count(market_datadir)} spot and 1 futures pairs" in log.read_text()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v3/ping", timeout=10) as reply:
             assert json.loads(reply.read()) == {}

@@ -7,6 +7,7 @@ live config fragment and readers of the account's orders.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ from fault_support import (
     write_pair,
 )
 from freqtrade_support import write_freqtrade_config
+from parallel_support import ceiling
 
 from freqtrade_quant_plugin.offline.account import Order
 from freqtrade_quant_plugin.offline.faults import Faults
@@ -41,6 +43,11 @@ __all__ = ["DAY_MS", "MINUTE_MS", "REPLAY_DAYS", "GapSeries", "public_ms", "time
            "trades", "wait_for", "write_pair"]  # fmt: skip
 
 NO_STOP_STATE = "no_stop_state"  # the plugin's exit of a trade it cannot protect
+# Freqtrade logs a heartbeat at the end of a loop once `heartbeat_interval` has passed:
+# with the interval (1 s) below the loop's throttle (2 s), once after every loop. A loop
+# of a running bot (one stopped by an OperationalException still loops, 'STOPPED').
+RUNNING_LOOP = re.compile(r"Bot heartbeat\.[^\n]*state='RUNNING'")
+LOOP_INTERNALS = {"process_throttle_secs": 2, "heartbeat_interval": 1}
 
 # Live: the exchange holds the stop; the plugin's stop moves it (checked every 5 s).
 LIVE_ORDER_TYPES = {
@@ -98,7 +105,7 @@ def live_config(path: Path, port: int, pairs: list[str], **overrides) -> Path:
         "exchange": {"pair_whitelist": pairs, "key": REHEARSAL_KEY, "secret": REHEARSAL_SECRET},
         "entry_pricing": {"price_side": "other"},
         "exit_pricing": {"price_side": "other"},
-        "internals": {"process_throttle_secs": 2},
+        "internals": LOOP_INTERNALS,
         "order_types": LIVE_ORDER_TYPES,
         "quant": quant_section(5.0, risk={"max_cost_in_R": 1.0, "risk_per_trade": 0.002}),
     }
@@ -177,6 +184,20 @@ def recorded_open_entry(db: Path, server: OfflineExchangeServer, pair: str) -> O
 def sells(server: OfflineExchangeServer, pair: str) -> list[Order]:
     """Sell orders of `pair` that filled (any part) on the account."""
     return [o for o in account_orders(server, symbol(pair)) if o.side == "SELL" and o.executed]
+
+
+def loops(log: str) -> int:
+    """Loops a running bot with LOOP_INTERNALS has finished, read from its log."""
+    return len(RUNNING_LOOP.findall(log))
+
+
+def ran_loops(bot: Bot, count: int, seconds: float) -> bool:
+    """Whether `bot` finishes `count` more loops from now within ceiling(`seconds`).
+
+    The evidence a quiet window needs: "nothing happened for N s" passes by itself when a
+    slow bot never looped in those N s; "nothing happened in `count` loops" does not."""
+    begun = loops(bot.log)
+    return wait_for(lambda: loops(bot.log) >= begun + count, ceiling(seconds))
 
 
 def assert_clean(*logs: str) -> None:

@@ -23,6 +23,7 @@ from live_support import (
     assert_clean,
     live_bot,
     live_strategy,
+    loops,
     open_stops,
     protected,
     public_ms,
@@ -33,13 +34,14 @@ from live_support import (
     wait_for,
     write_pair,
 )
-from parallel_support import ceiling
+from parallel_support import ceiling, slowdown
 
 from freqtrade_quant_plugin.offline.faults import Faults
 
 pytestmark = [pytest.mark.freqtrade, pytest.mark.live]
 
 PRICE = 100.0
+FAULT_LOOPS = 2  # loops the bot finishes while each fault is in force
 
 
 def _calm_market(tmp_path: Path, pair: str, seconds_to_event: float = 60) -> None:
@@ -47,7 +49,8 @@ def _calm_market(tmp_path: Path, pair: str, seconds_to_event: float = 60) -> Non
     write_pair(tmp_path / "data", pair, series.frame(timeline_start(1800, seconds_to_event)))
 
 
-def _wait_protected(server, bot, db: Path, pair: str, timeout: float = 150) -> dict:
+def _wait_protected(server, bot, db: Path, pair: str, timeout: float | None = None) -> dict:
+    timeout = ceiling(150) if timeout is None else timeout
     assert wait_for(lambda: protected(db, server, pair) is not None, timeout=timeout), (
         trades(db),
         account_orders(server),
@@ -59,7 +62,7 @@ def _wait_protected(server, bot, db: Path, pair: str, timeout: float = 150) -> d
 def test_a_gap_through_the_exchange_stop_limit_still_closes_the_trade(tmp_path: Path) -> None:
     pair = "GAPL/USDT"
     series = GapSeries(price=PRICE, gap_index=1800, candles=2100, gap_factor=0.9, seed=10)
-    start = timeline_start(series.gap_index + 1, 75)
+    start = timeline_start(series.gap_index + 1, 75 * slowdown())  # protected before it
     write_pair(tmp_path / "data", pair, series.frame(start))
     gap_closed_ms = int(start.value // 1_000_000) + (series.gap_index + 1) * MINUTE_MS
     strategy = live_strategy(floor=PRICE * 0.95)
@@ -70,7 +73,7 @@ def test_a_gap_through_the_exchange_stop_limit_still_closes_the_trade(tmp_path: 
         assert stop.price > PRICE * 0.9  # the gap opens below the stop's limit
 
         assert wait_for(
-            lambda: not trades(db)[0]["is_open"], timeout=gap_seen - time.time() + 90
+            lambda: not trades(db)[0]["is_open"], timeout=gap_seen - time.time() + ceiling(90)
         ), (trades(db), account_orders(server), bot.log[-6000:])
         (trade,) = trades(db)
         assert trade["close_rate"] >= PRICE * 0.9 * 0.98, trade
@@ -99,8 +102,11 @@ def test_a_partial_fill_is_protected_for_what_was_bought(tmp_path: Path) -> None
             entry = [o for o in account_orders(server) if o.side == "BUY"]
             return bool(entry) and entry[0].status == "CANCELED"
 
-        assert wait_for(rest_cancelled, timeout=200), (account_orders(server), bot.log[-6000:])
-        trade = _wait_protected(server, bot, db, pair, timeout=60)
+        assert wait_for(rest_cancelled, timeout=ceiling(200)), (
+            account_orders(server),
+            bot.log[-6000:],
+        )
+        trade = _wait_protected(server, bot, db, pair, timeout=ceiling(60))
         (entry,) = [o for o in account_orders(server) if o.side == "BUY"]
         assert entry.executed == pytest.approx(0.4 * entry.quantity, rel=0.01)
         (stop,) = open_stops(server, symbol(pair))
@@ -120,17 +126,26 @@ def test_429_5xx_and_timeouts_for_a_while_leave_the_trade_and_its_stop(tmp_path:
         orders_before = len(account_orders(server))
         faults = server.api.exchange.faults
         # Each fault lasts until the bot has met it twice (a bot in a retry back-off may
-        # send nothing for a while), at least `seconds`; the bot never dies meanwhile.
-        for status, seconds in ((429, 12), (503, 12), (0, 20)):
+        # send nothing for a while) and finished whole loops meanwhile, still running.
+        for status in (429, 503, 0):
             faults.start_outage(status, ceiling(600))
-            assert not wait_for(lambda: not bot.alive(), timeout=seconds)
-            met = wait_for(lambda s=status: faults.outage_answers.get(s, 0) >= 2, ceiling(120))
-            assert met and bot.alive(), (faults.describe(), bot.log[-4000:])
+            begun = loops(bot.log)
+
+            def lived(status: int = status, begun: int = begun) -> bool:
+                met = faults.outage_answers.get(status, 0) >= 2
+                return met and loops(bot.log) >= begun + FAULT_LOOPS
+
+            assert wait_for(lived, ceiling(240)) and bot.alive(), (
+                faults.describe(),
+                bot.log[-4000:],
+            )
             faults.end_outage()
         # the bot comes back: it asks the account again, and the trade keeps its single stop
         answered = server.api.answered
-        assert wait_for(lambda: server.api.answered > answered + 5, timeout=120), bot.log[-4000:]
-        after = _wait_protected(server, bot, db, pair, timeout=60)
+        assert wait_for(lambda: server.api.answered > answered + 5, timeout=ceiling(120)), bot.log[
+            -4000:
+        ]
+        after = _wait_protected(server, bot, db, pair, timeout=ceiling(60))
         assert after["id"] == before["id"]
         assert after["stop_loss"] == pytest.approx(before["stop_loss"])
         assert len([o for o in account_orders(server) if o.side == "BUY"]) == 1

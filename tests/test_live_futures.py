@@ -23,6 +23,7 @@ from live_support import (
     wait_for,
     write_pair,
 )
+from parallel_support import ceiling
 
 pytestmark = [pytest.mark.freqtrade, pytest.mark.live]
 
@@ -61,7 +62,9 @@ def test_a_futures_entry_gets_a_reduce_only_stop_market_at_the_plugins_stop(
         tmp_path, [PAIR], live_strategy(), trading_mode="futures", margin_mode="isolated",
         order_types=order_types,
     ) as (server, bot, db):  # fmt: skip
-        assert wait_for(lambda: _stop_at_plugin_stop(db, server) is not None, timeout=150), (
+        assert wait_for(
+            lambda: _stop_at_plugin_stop(db, server) is not None, timeout=ceiling(150)
+        ), (
             trades(db),
             account_orders(server),
             bot.log[-6000:],

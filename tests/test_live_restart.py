@@ -31,6 +31,7 @@ from live_support import (
     open_stops,
     protected,
     public_ms,
+    ran_loops,
     recorded_open_entry,
     sells,
     symbol,
@@ -39,10 +40,12 @@ from live_support import (
     wait_for,
     write_pair,
 )
+from parallel_support import ceiling, slowdown
 
 pytestmark = [pytest.mark.freqtrade, pytest.mark.live]
 
 KLINES_DOWN_S = 40
+QUIET_LOOPS = 10  # 2 s loops on the restarted bot, the exchange stop checked every 5 s
 
 
 def test_sigkill_with_open_trades_and_orders_and_a_server_restart_lose_nothing(
@@ -67,7 +70,11 @@ def test_sigkill_with_open_trades_and_orders_and_a_server_restart_lose_nothing(
             recorded = recorded_open_entry(db, server, waiting) is not None
             return protected(db, server, filled) is not None and recorded
 
-        assert wait_for(ready, timeout=150), (trades(db), account_orders(server), first.log[-6000:])
+        assert wait_for(ready, timeout=ceiling(150)), (
+            trades(db),
+            account_orders(server),
+            first.log[-6000:],
+        )
         first.kill()
         trade = protected(db, server, filled)
         stop_before = open_stops(server, symbol(filled))[0]
@@ -81,9 +88,10 @@ def test_sigkill_with_open_trades_and_orders_and_a_server_restart_lose_nothing(
         second = Bot(tmp_path, "second", config, "LiveStrategy", db, userdir)
         bots.append(second)
         rebuilt = f"Trade {trade['id']} {filled}: entry state rebuilt"
-        assert wait_for(lambda: rebuilt in second.log, timeout=120), second.log[-6000:]
-        # a few 2 s loops on the rebuilt state, with the exchange stop checked every 5 s
-        assert not wait_for(lambda: sells(server, filled), timeout=20), second.log[-6000:]
+        assert wait_for(lambda: rebuilt in second.log, timeout=ceiling(120)), second.log[-6000:]
+        # whole loops on the rebuilt state: the position is not sold (a sale stays on the account)
+        assert ran_loops(second, QUIET_LOOPS, 60), second.log[-6000:]
+        assert not sells(server, filled), second.log[-6000:]
 
         assert protected(db, server, filled) is not None, (trades(db), account_orders(server))
         now = next(t for t in trades(db) if t["id"] == trade["id"])
@@ -108,7 +116,7 @@ def test_an_entry_that_fills_while_the_bot_is_down_keeps_its_position_and_stop(
     """Issue 16, defect 1: a position found filled at start-up must not be sold."""
     pair, below, dip_index = "DIPA/USDT", 0.015, 1800
     datadir = tmp_path / "data"
-    start = timeline_start(dip_index, 60)
+    start = timeline_start(dip_index, 60 * slowdown())  # the entry must rest before the dip
     frame = GapSeries(100.0, 2050, 2100, 1.0, seed=8).frame(start)
     frame.loc[dip_index, "low"] = 100.0 * (1 - below - 0.003)  # one wick reaches the limit
     write_pair(datadir, pair, frame)
@@ -131,7 +139,7 @@ def test_an_entry_that_fills_while_the_bot_is_down_keeps_its_position_and_stop(
         (entry,) = [o for o in account_orders(server) if o.side == "BUY"]
         assert wait_for(
             lambda: server.api.exchange.order(entry.order_id).status == "FILLED",
-            timeout=dip_seen - time.time() + 30,
+            timeout=dip_seen - time.time() + ceiling(30),
         ), account_orders(server)
         # filled while the bot was down, at the candle that reached it
         assert server.api.exchange.order(entry.order_id).updated_ms == dip_close_ms + (
@@ -140,17 +148,18 @@ def test_an_entry_that_fills_while_the_bot_is_down_keeps_its_position_and_stop(
 
         # The market data endpoint is down while the bot comes back (the order endpoints
         # answer): its first loops run without the pair's candles, as after a long outage.
-        server.api.exchange.faults.start_outage(503, KLINES_DOWN_S, path="/api/v3/klines")
+        server.api.exchange.faults.start_outage(503, ceiling(KLINES_DOWN_S), path="/api/v3/klines")
         second = Bot(tmp_path, "second", config, "LiveStrategy", db, userdir)
         bots.append(second)
-        assert wait_for(lambda: "Updating 1 open orders" in second.log, timeout=90)
-        assert wait_for(lambda: protected(db, server, pair) is not None, timeout=150), (
+        assert wait_for(lambda: "Updating 1 open orders" in second.log, timeout=ceiling(90))
+        assert wait_for(lambda: protected(db, server, pair) is not None, timeout=ceiling(150)), (
             trades(db),
             account_orders(server),
             second.log[-6000:],
         )
-        # a few 2 s loops with the filled position: it must not be sold
-        assert not wait_for(lambda: sells(server, pair), timeout=20), second.log[-6000:]
+        # whole loops with the filled position: it is not sold
+        assert ran_loops(second, QUIET_LOOPS, 60), second.log[-6000:]
+        assert not sells(server, pair), second.log[-6000:]
         (trade,) = trades(db)
         assert trade["is_open"] and trade["open_rate"] == pytest.approx(entry.price)
         assert trade["stop_loss"] < trade["open_rate"]

@@ -30,6 +30,7 @@ from live_support import (
     wait_for,
     write_pair,
 )
+from parallel_support import ceiling, slowdown
 
 from freqtrade_quant_plugin.core.regime import REGIMES
 
@@ -37,14 +38,14 @@ pytestmark = [pytest.mark.freqtrade, pytest.mark.live]
 
 PAIR = "LIVA/USDT"
 PRICE = 100.0
-SECONDS_TO_STEP = 75
+SECONDS_TO_STEP = 75  # on an idle machine: the bot's lead to protect its entry
 
 
 def test_entry_fills_and_the_exchange_stop_sits_at_the_plugins_stop(tmp_path: Path) -> None:
     series = GapSeries(price=PRICE, gap_index=1800, candles=2100, gap_factor=1.0, seed=3)
     write_pair(tmp_path / "data", PAIR, series.frame(timeline_start(series.gap_index, 60)))
     with live_bot(tmp_path, [PAIR], live_strategy()) as (server, bot, db):
-        assert wait_for(lambda: protected(db, server, PAIR) is not None, timeout=150), (
+        assert wait_for(lambda: protected(db, server, PAIR) is not None, timeout=ceiling(150)), (
             trades(db),
             account_orders(server),
             bot.log[-6000:],
@@ -69,7 +70,7 @@ def test_entry_fills_and_the_exchange_stop_sits_at_the_plugins_stop(tmp_path: Pa
 
 def test_breakeven_moves_the_exchange_stop(tmp_path: Path) -> None:
     series = GapSeries(price=PRICE, gap_index=1800, candles=2100, gap_factor=1.03, seed=4)
-    start = timeline_start(series.gap_index + 1, SECONDS_TO_STEP)
+    start = timeline_start(series.gap_index + 1, SECONDS_TO_STEP * slowdown())
     write_pair(tmp_path / "data", PAIR, series.frame(start))
     step_ms = int(start.value // 1_000_000) + (series.gap_index + 1) * MINUTE_MS
     rules = {"k1_SL": 5.0, "k2_TP": 200.0, "breakeven_enabled": True, "breakeven_R": 0.5,
@@ -89,7 +90,7 @@ def test_breakeven_moves_the_exchange_stop(tmp_path: Path) -> None:
             now = protected(db, server, PAIR, moved=True)
             return now is not None and now["stop_loss"] > trade["open_rate"]
 
-        assert wait_for(at_breakeven, timeout=seen - time.time() + 90), (
+        assert wait_for(at_breakeven, timeout=seen - time.time() + ceiling(90)), (
             trades(db),
             account_orders(server),
             bot.log[-6000:],

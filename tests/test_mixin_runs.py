@@ -33,6 +33,7 @@ from freqtrade_support import (
     write_freqtrade_config,
 )
 from mixin_support import run_backtest, variants, write_strategies
+from parallel_support import ceiling
 from stop_probe import assert_every_candle_noted, compare_stops
 
 from freqtrade_quant_plugin.synth import write_synthetic_data
@@ -217,7 +218,7 @@ def test_dry_run_loop_of_a_composed_strategy_in_guard_mode(tmp_path, market_data
         log_file=log_file,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + ceiling(180)
         while time.monotonic() < deadline and _open_trade(db) is None:
             time.sleep(1)
         found = _open_trade(db)

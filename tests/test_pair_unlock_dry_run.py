@@ -22,6 +22,7 @@ from api_support import api_call, api_server_config
 from freqtrade.persistence import PairLocks, Trade
 from freqtrade_support import REPO_ROOT, interrupt_and_wait, start_freqtrade, start_offline_server
 from pair_db_support import add_trade, open_database
+from parallel_support import ceiling
 
 from freqtrade_quant_plugin.offline.server import OfflineExchangeServer
 
@@ -48,6 +49,9 @@ def _plugin_locks(api: dict) -> list[dict]:
 def _wait_for(
     predicate: Callable[[], bool], what: str, log: Path, bot: Popen, timeout: float = 240
 ) -> None:
+    """Until `predicate` holds, while the bot runs; `timeout` on an idle machine, grown
+    with the load (`ceiling`)."""
+    timeout = ceiling(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and bot.poll() is None:
         if predicate():

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
+from parallel_support import ceiling
 from port_support import reserved_port
 
 USER, PASSWORD = "quant", "rest-api-test"
@@ -37,3 +40,25 @@ def api_call(api: dict[str, Any], method: str, path: str) -> Any:
     request.add_header("Authorization", f"Basic {token}")
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+STOPPED = "Changing state from RUNNING to: STOPPED"
+
+
+def stop_at_loop_end(api: dict[str, Any], log: Callable[[], str], timeout: float = 120) -> bool:
+    """Ask a running bot to stop trading (`POST /stop`) and wait until it says so: the state
+    changes once the running loop is done, so nothing is half-written when Ctrl-C follows.
+    A Ctrl-C in the middle of a DB write makes Freqtrade's clean-up commit fail with a
+    traceback (the interrupted transaction is never rolled back), and a test reading the DB
+    between two commits of one loop sees half of what that loop did. False when the bot
+    did not say it stopped within `timeout` (stretched by the load), or its API is down."""
+    try:
+        api_call(api, "POST", "stop")
+    except OSError:
+        return False
+    deadline = time.monotonic() + ceiling(timeout)
+    while STOPPED not in log():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True

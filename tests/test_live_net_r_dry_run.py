@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from api_support import api_server_config, stop_at_loop_end
 from freqtrade_support import interrupt_and_wait, start_freqtrade
 from parallel_support import ceiling
 from test_strategy_dry_run import (  # noqa: F401  (replay_server is a fixture)
@@ -56,9 +57,11 @@ def test_dry_run_exit_nets_measured_slippage_once(freqtrade_config, replay_serve
     shutil.copy(STRATEGY_FILE, strategies)
     (strategies / "quick_exit_strategy.py").write_text(QUICK_EXIT_STRATEGY)
     db = tmp_path / "trades.sqlite"
+    api = api_server_config()
     config = freqtrade_config(
         {
             **ONE_PAIR_5M,
+            "api_server": api,
             # An order of about one BTC: more than the book's top level, so the fill walks it.
             "dry_run_wallet": 100_000,
             # The replayed candle is the one at this time of day: no gate may refuse the
@@ -89,6 +92,8 @@ def test_dry_run_exit_nets_measured_slippage_once(freqtrade_config, replay_serve
 
     try:
         _wait_for(exit_recorded, timeout=ceiling(150))
+        # The bot enters and exits in every loop: stop it between loops, then Ctrl-C.
+        assert stop_at_loop_end(api, lambda: log_file.read_text(errors="replace"))
     finally:
         exit_code = interrupt_and_wait(bot)
     text = log_file.read_text(errors="replace")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from api_support import api_call, api_server_config
+from api_support import STOPPED, api_call, api_server_config
 from freqtrade_support import start_freqtrade, start_offline_server, write_freqtrade_config
 from mixin_support import FUTURES, FUTURES_PAIR, STRATEGIES, futures_datadir, write_strategies
 from parallel_support import ceiling
@@ -38,7 +38,6 @@ pytestmark = pytest.mark.freqtrade
 
 SPOT_PAIRS = ["BTC/USDT", "ETH/USDT"]
 HEARTBEAT = "Bot heartbeat."
-STOPPED = "Changing state from RUNNING to: STOPPED"
 # The column each strategy computes itself in populate_indicators.
 OWN_COLUMN = {
     "roi_scalper": "rsi",

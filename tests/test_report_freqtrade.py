@@ -25,7 +25,7 @@ from pathlib import Path
 
 import chromium_support
 import pytest
-from api_support import api_call, api_server_config
+from api_support import api_server_config, stop_at_loop_end
 from freqtrade_support import (
     FIVE_MINUTE_PAIRS,
     REPO_ROOT,
@@ -303,11 +303,9 @@ def dry_run(tmp_path_factory, market_datadir) -> Iterator[DryRun]:
             # reader sees a closed loss without its lock. Stop trading at a loop boundary
             # (the REST API's /stop takes effect when the running loop is done) so the DB
             # the tests read holds every close together with its lock.
-            api_call(api, "POST", "stop")
-            stopped = "Changing state from RUNNING to: STOPPED"
-            assert _wait_for(
-                lambda: stopped in log_file.read_text(errors="replace"), ceiling(120)
-            ), log_file.read_text(errors="replace")[-4000:]
+            assert stop_at_loop_end(api, lambda: log_file.read_text(errors="replace")), (
+                log_file.read_text(errors="replace")[-4000:]
+            )
         finally:
             exit_code = interrupt_and_wait(bot)
         log = log_file.read_text(errors="replace")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from api_support import api_server_config, stop_at_loop_end
 from freqtrade_support import (
     REPO_ROOT,
     interrupt_and_wait,
@@ -129,9 +130,10 @@ def test_dry_run_stores_entry_facts_and_keeps_the_stop_after_a_restart(
 
     def run_bot(name: str, k1: float, until: Callable[[str], bool], linger: float = 0) -> str:
         """Run a bot until `until(log text)` holds (at most 2 minutes), `linger` seconds
-        more, then Ctrl-C; the log is checked for a clean stop."""
+        more, then stop it between loops and Ctrl-C; the log is checked for a clean stop."""
+        api = api_server_config()
         config = freqtrade_config(
-            {**ONE_PAIR_5M, "quant": _quant_section(k1)},
+            {**ONE_PAIR_5M, "api_server": api, "quant": _quant_section(k1)},
             port=replay_server.port,
             name=f"{name}.json",
         )
@@ -145,6 +147,7 @@ def test_dry_run_stores_entry_facts_and_keeps_the_stop_after_a_restart(
         try:
             if _wait_for(lambda: until(log_file.read_text(errors="replace")), timeout=ceiling(120)):
                 time.sleep(linger)
+            assert stop_at_loop_end(api, lambda: log_file.read_text(errors="replace"))
         finally:
             exit_code = interrupt_and_wait(bot)
         text = log_file.read_text(errors="replace")

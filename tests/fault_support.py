@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from freqtrade_support import REPO_ROOT, start_freqtrade
+from freqtrade_support import REPO_ROOT, interrupt_and_wait, start_freqtrade
 from parallel_support import ceiling
 from port_support import reserved_port, start_on_port
 
@@ -181,13 +181,8 @@ class Bot:
         self.process.wait(timeout=ceiling(30))
 
     def interrupt(self) -> int:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            return self.process.wait(timeout=ceiling(60))
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
+        """Ctrl-C (again if Freqtrade lost it, see `interrupt_and_wait`), then the exit code."""
+        return interrupt_and_wait(self.process)
 
     def stop(self) -> None:
         """Cleanup for a `finally`: whatever state the process is in, it ends."""

@@ -273,17 +273,20 @@ def interrupt_and_wait(
     after a while gets Ctrl-C again, as a user would press it again; never once it has
     said so (a second Ctrl-C would break into its clean-up)."""
     log_file: Path | None = getattr(process, "log_file", None)
-    deadline = time.monotonic() + ceiling(timeout)
-    for _ in range(CTRL_C_PRESSES if log_file is not None else 1):
-        process.send_signal(signal.SIGINT)
-        seen = time.monotonic() + ceiling(10)
-        while process.poll() is None and time.monotonic() < min(seen, deadline):
-            if log_file is not None and SIGINT_SEEN in log_file.read_text(errors="replace"):
-                break
-            time.sleep(0.2)
+
+    def acted() -> bool:
+        """Ended, or said it received the Ctrl-C (always so without a log to read)."""
         if process.poll() is not None or log_file is None:
-            break
-        if SIGINT_SEEN in log_file.read_text(errors="replace"):
+            return True
+        return SIGINT_SEEN in log_file.read_text(errors="replace")
+
+    deadline = time.monotonic() + ceiling(timeout)
+    for _ in range(CTRL_C_PRESSES):
+        process.send_signal(signal.SIGINT)
+        pressed_again = min(time.monotonic() + ceiling(10), deadline)
+        while not acted() and time.monotonic() < pressed_again:
+            time.sleep(0.2)
+        if acted():
             break
     try:
         return process.wait(timeout=max(1.0, deadline - time.monotonic()))
